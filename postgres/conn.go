@@ -1,0 +1,134 @@
+package postgres
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// ConnConfig says how to reach the database. It mirrors the reference
+// platform's environment variables so existing deployments keep working.
+type ConnConfig struct {
+	// URL is a libpq connection string or URL. When set it wins over the
+	// discrete fields, and its sslmode is honoured as written.
+	URL string
+	// Discrete settings, used when URL is empty.
+	Host     string
+	Port     int
+	User     string
+	Password string
+	Database string
+	// SSL turns on TLS with verification of the server's certificate chain
+	// and host name.
+	SSL bool
+	// CA is a PEM bundle, or the path of a file holding one, that the
+	// server's certificate must chain to. Empty means the system roots.
+	CA string
+	// MaxConns bounds the pool; zero keeps pgx's default.
+	MaxConns int32
+}
+
+// PoolConfig turns c into a pgx pool configuration.
+func (c ConnConfig) PoolConfig() (*pgxpool.Config, error) {
+	connString := c.URL
+	if connString == "" {
+		connString = c.keywordString()
+	}
+	cfg, err := pgxpool.ParseConfig(connString)
+	if err != nil {
+		// pgx's parse errors quote the connection string, redacting the
+		// password only on a best-effort basis: pass on the cause alone.
+		msg := "invalid database connection settings (check POSTGRES_CONNECTION_STRING or POSTGRES_HOST/PORT/USER/DB)"
+		if cause := errors.Unwrap(err); cause != nil {
+			msg += ": " + cause.Error()
+		}
+		return nil, errors.New(msg)
+	}
+	if c.SSL && (c.URL == "" || !strings.Contains(c.URL, "sslmode")) {
+		tlsConfig, err := c.tlsConfig(cfg.ConnConfig.Host)
+		if err != nil {
+			return nil, err
+		}
+		cfg.ConnConfig.TLSConfig = tlsConfig
+		// The fallbacks of sslmode=prefer would retry without TLS.
+		cfg.ConnConfig.Fallbacks = nil
+	}
+	if c.MaxConns > 0 {
+		cfg.MaxConns = c.MaxConns
+	}
+	return cfg, nil
+}
+
+// keywordString builds a libpq keyword/value string from the discrete
+// fields; values are quoted, so nothing in them can add a keyword.
+func (c ConnConfig) keywordString() string {
+	port := c.Port
+	if port == 0 {
+		port = 5432
+	}
+	kv := []string{
+		"host", orDefault(c.Host, "localhost"),
+		"port", strconv.Itoa(port),
+		"user", orDefault(c.User, "postgres"),
+		"password", c.Password,
+		"dbname", orDefault(c.Database, "postgres"),
+		"sslmode", "disable", // TLS, when asked for, is configured explicitly with verification
+	}
+	var b strings.Builder
+	for i := 0; i < len(kv); i += 2 {
+		if kv[i+1] == "" {
+			continue
+		}
+		fmt.Fprintf(&b, "%s='%s' ", kv[i], strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(kv[i+1]))
+	}
+	return b.String()
+}
+
+// tlsConfig verifies the server's chain against the CA (or the system
+// roots) and its certificate against host.
+func (c ConnConfig) tlsConfig(host string) (*tls.Config, error) {
+	cfg := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+	if c.CA == "" {
+		return cfg, nil
+	}
+	pem := []byte(c.CA)
+	if !strings.Contains(c.CA, "-----BEGIN") {
+		var err error
+		if pem, err = os.ReadFile(c.CA); err != nil {
+			return nil, fmt.Errorf("POSTGRES_CA: cannot read the CA file: %w", err)
+		}
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, errors.New("POSTGRES_CA: no PEM certificate found")
+	}
+	cfg.RootCAs = pool
+	return cfg, nil
+}
+
+// IsLocal reports whether host is a Unix socket directory or a loopback
+// address, where traffic to the database never crosses a network.
+func IsLocal(host string) bool {
+	if strings.HasPrefix(host, "/") {
+		return true
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

@@ -1,0 +1,48 @@
+package postgres
+
+import "strings"
+
+// Rows leave PostgreSQL as one json object each, built by jsonFields with
+// the API's camelCase names, and pgx decodes them straight into the root
+// package's types. One list per resource thus defines both the SQL and the
+// wire shape, and relations embed as nested objects without extra queries.
+
+// jsonField is one key of a row's json object and the SQL of its value. A
+// value that names a bare column ("created_at") is qualified with the
+// table alias; in anything else, {t} stands for the alias.
+type jsonField struct {
+	name string
+	sql  string
+}
+
+// jsonFields is the ordered list of keys of a row's json object.
+type jsonFields []jsonField
+
+// build returns the json_build_object expression over the table alias,
+// followed by the extra keys.
+func (f jsonFields) build(alias string, extra ...jsonField) string {
+	var b strings.Builder
+	b.WriteString("json_build_object(")
+	for i, fld := range append(f[:len(f):len(f)], extra...) {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("'" + fld.name + "', ")
+		if isBareColumn(fld.sql) {
+			b.WriteString(alias + "." + fld.sql)
+		} else {
+			b.WriteString(strings.ReplaceAll(fld.sql, "{t}", alias))
+		}
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+func isBareColumn(s string) bool {
+	for _, r := range s {
+		if (r < 'a' || r > 'z') && r != '_' {
+			return false
+		}
+	}
+	return s != ""
+}

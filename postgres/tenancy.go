@@ -1,0 +1,109 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/gotakaro/takaro"
+	"github.com/jackc/pgx/v5"
+)
+
+// setDomainSQL binds the current transaction to a domain. The third argument
+// of set_config (is_local) makes the setting end with the transaction, so
+// nothing stays on a pooled connection, and it is safe behind PgBouncer in
+// transaction mode. The row-level security policy of every tenant table
+// compares its domain column with this setting and fails closed when it is
+// unset or empty.
+const setDomainSQL = "SELECT set_config('takaro.domain', $1, true)"
+
+// Tx is a transaction bound to one domain. PostgreSQL shows it only that
+// domain's rows and refuses writes of any other domain's rows; the queries
+// run in it must still filter by Domain themselves.
+type Tx struct {
+	pgx.Tx
+	// Domain is the id of the domain the transaction is bound to.
+	Domain string
+}
+
+// inDomain runs fn in a transaction bound to the domain of the principal
+// in ctx. It commits when fn returns nil and rolls back otherwise. BEGIN
+// and the binding travel together in one round trip.
+func (db *DB) inDomain(ctx context.Context, fn func(*Tx) error) error {
+	p, err := takaro.PrincipalFrom(ctx)
+	if err != nil {
+		return err
+	}
+	b := &pgx.Batch{}
+	b.BeginTx(pgx.TxOptions{})
+	b.Queue(setDomainSQL, p.Domain)
+	br := db.pool.SendBatch(ctx, b)
+	if err := br.Close(); err != nil {
+		if tx := br.Tx(); tx != nil {
+			_ = tx.Rollback(context.WithoutCancel(ctx))
+		}
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	return runTx(ctx, &Tx{Tx: br.Tx(), Domain: p.Domain}, fn)
+}
+
+// readInDomain sends the statements that queue adds to b, preceded by the
+// binding to the principal's domain, in one round trip. Without an
+// explicit BEGIN they run as one implicit transaction, so the binding ends
+// with them. queue receives the domain for the statements' own filters;
+// results are read through the queued queries' callbacks.
+func (db *DB) readInDomain(ctx context.Context, queue func(b *pgx.Batch, domain string)) error {
+	p, err := takaro.PrincipalFrom(ctx)
+	if err != nil {
+		return err
+	}
+	b := &pgx.Batch{}
+	b.Queue(setDomainSQL, p.Domain)
+	queue(b, p.Domain)
+	return db.pool.SendBatch(ctx, b).Close()
+}
+
+// readGlobal is readInDomain for the global tables: the statements run in
+// one round trip, bound to no domain (tenant tables look empty to them).
+func (db *DB) readGlobal(ctx context.Context, queue func(b *pgx.Batch, domain string)) error {
+	b := &pgx.Batch{}
+	queue(b, "")
+	return db.pool.SendBatch(ctx, b).Close()
+}
+
+// inSystem runs fn in a transaction bound to no domain: the explicit path
+// for system-wide work on the global tables (domains, the permission
+// catalogue). Tenant tables look empty to it and refuse its writes;
+// work on a domain's rows goes through bindDomain.
+func (db *DB) inSystem(ctx context.Context, fn func(pgx.Tx) error) error {
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	return runTx(ctx, tx, fn)
+}
+
+// bindDomain binds a system transaction to domain from now on, for work
+// that creates a domain and its first rows atomically. The caller must
+// have established that acting on domain is allowed.
+func bindDomain(ctx context.Context, tx pgx.Tx, domain string) (*Tx, error) {
+	if !takaro.ValidDomainID(domain) {
+		return nil, fmt.Errorf("bind transaction: invalid domain id %q", domain)
+	}
+	if _, err := tx.Exec(ctx, setDomainSQL, domain); err != nil {
+		return nil, err
+	}
+	return &Tx{Tx: tx, Domain: domain}, nil
+}
+
+// runTx runs fn and commits, or rolls back when fn fails. The rollback
+// uses a context that survives the caller's cancellation.
+func runTx[T pgx.Tx](ctx context.Context, tx T, fn func(T) error) error {
+	if err := fn(tx); err != nil {
+		if rbErr := tx.Rollback(context.WithoutCancel(ctx)); rbErr != nil && !errors.Is(rbErr, pgx.ErrTxClosed) {
+			return errors.Join(err, rbErr)
+		}
+		return err
+	}
+	return tx.Commit(ctx)
+}
