@@ -52,22 +52,22 @@ type Cluster struct {
 	socketDir string
 }
 
-// DefaultDir returns the directory for a cluster named name under the
-// user's data directory ($XDG_DATA_HOME, else ~/.local/share). For root it
-// is /var/lib/takaro/<name>: the server then runs as the postgres user,
-// which cannot enter /root.
-func DefaultDir(name string) (string, error) {
+// DefaultBaseDir returns the directory where takaro keeps its local state:
+// $XDG_DATA_HOME/takaro, else ~/.local/share/takaro. For root it is
+// /var/lib/takaro: the server then runs as the postgres user, which cannot
+// enter /root.
+func DefaultBaseDir() (string, error) {
 	if os.Geteuid() == 0 {
-		return filepath.Join("/var/lib/takaro", name), nil
+		return "/var/lib/takaro", nil
 	}
 	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
-		return filepath.Join(d, "takaro", name), nil
+		return filepath.Join(d, "takaro"), nil
 	}
 	home, err := os.UserHomeDir()
 	if err != nil {
 		return "", fmt.Errorf("embedded postgres: cannot find a data directory (set TAKARO_DATA_DIR): %w", err)
 	}
-	return filepath.Join(home, ".local", "share", "takaro", name), nil
+	return filepath.Join(home, ".local", "share", "takaro"), nil
 }
 
 // Ensure creates the cluster in opts.Dir if it does not exist yet, starts it

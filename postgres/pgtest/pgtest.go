@@ -4,8 +4,9 @@
 //
 // The server is the one TEST_DATABASE_URL points at (its role must be able
 // to create roles and databases), or else a private cluster started with
-// the same embedded mechanism the takaro binary uses, so `go test ./...`
-// needs nothing started by hand. Tests connect as the role takaro_test,
+// the same embedded mechanism the takaro binary uses, in
+// $TAKARO_TEST_DATA_DIR or <takaro data dir>/test-postgres, so
+// `go test ./...` needs nothing started by hand. Tests connect as the role takaro_test,
 // which is neither a superuser nor exempt from row-level security, exactly
 // like the application's own role.
 //
@@ -20,6 +21,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -178,10 +180,11 @@ func setup(ctx context.Context) (*server, error) {
 	if adminURL == "" {
 		dir := os.Getenv("TAKARO_TEST_DATA_DIR")
 		if dir == "" {
-			var err error
-			if dir, err = embedded.DefaultDir("test-postgres"); err != nil {
+			base, err := embedded.DefaultBaseDir()
+			if err != nil {
 				return nil, err
 			}
+			dir = filepath.Join(base, "test-postgres")
 		}
 		// A throwaway cluster: durability buys nothing and costs seconds.
 		cluster, err := embedded.Ensure(ctx, embedded.Options{Dir: dir, Settings: map[string]string{
@@ -247,7 +250,7 @@ func (s *server) prepare(ctx context.Context) error {
 	}
 	s.template = "takaro_tpl_" + hash
 	if s.embedded {
-		s.dropAbandoned(ctx, conn.Conn())
+		dropAbandoned(ctx, conn.Conn())
 	}
 	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", s.template).Scan(&exists); err != nil {
 		return err
@@ -295,10 +298,11 @@ func migrate(ctx context.Context, connString string) error {
 }
 
 // dropAbandoned drops the databases of test processes that no longer run
-// (kept because a test failed, or left by a killed run), and templates of
-// migrations that have since changed.
-func (s *server) dropAbandoned(ctx context.Context, conn *pgx.Conn) {
-	rows, err := conn.Query(ctx, "SELECT datname FROM pg_database WHERE datname LIKE 'takaro\\_t\\_%' OR datname LIKE 'takaro\\_tpl\\_%'")
+// (kept because a test failed, or left by a killed run). Templates of
+// older migration sets are left alone: a test binary built from other
+// sources may still be cloning them.
+func dropAbandoned(ctx context.Context, conn *pgx.Conn) {
+	rows, err := conn.Query(ctx, "SELECT datname FROM pg_database WHERE datname LIKE 'takaro\\_t\\_%'")
 	if err != nil {
 		return
 	}
@@ -307,12 +311,6 @@ func (s *server) dropAbandoned(ctx context.Context, conn *pgx.Conn) {
 		return
 	}
 	for _, name := range names {
-		if strings.HasPrefix(name, "takaro_tpl_") {
-			if name != s.template && !strings.HasSuffix(name, "_building") {
-				_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
-			}
-			continue
-		}
 		var pid int
 		if _, err := fmt.Sscanf(strings.TrimPrefix(name, "takaro_t_"), "%d_", &pid); err != nil {
 			continue

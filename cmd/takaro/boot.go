@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/gotakaro/takaro/postgres"
+	"github.com/gotakaro/takaro/postgres/embedded"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// embeddedRole and embeddedDatabase are what takaro uses in its own cluster.
+const (
+	embeddedRole     = "takaro"
+	embeddedDatabase = "takaro"
+)
+
+// openDatabase connects to the configured database, or to the embedded one
+// when none is configured, and makes sure pgcrypto is installed before
+// anything else happens. With needKey the command cannot work without the
+// encryption key and refuses to start when none is configured.
+func (a *app) openDatabase(ctx context.Context, needKey bool) (*postgres.DB, error) {
+	cfg := a.cfg
+	poolConfig, err := a.poolConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if needKey && cfg.EncryptionKey == "" && cfg.Embedded {
+		// A local development default: a key generated once and kept in
+		// the data directory, next to the data it protects.
+		key, err := a.devSecret("encryption-key")
+		if err != nil {
+			return nil, err
+		}
+		cfg.EncryptionKey = key
+	}
+	keys, err := cfg.keyring()
+	if err != nil {
+		return nil, err
+	}
+	if needKey && keys == nil {
+		return nil, errors.New("POSTGRES_ENCRYPTION_KEY is not set, and this command encrypts or decrypts " +
+			"game servers' connection info. Generate a key with `openssl rand -base64 32` and set it in " +
+			"POSTGRES_ENCRYPTION_KEY (or put it in a file named by POSTGRES_ENCRYPTION_KEY_FILE)")
+	}
+	db, err := postgres.Open(ctx, poolConfig, postgres.Options{Keys: keys, BcryptCost: cfg.BcryptCost})
+	if err != nil {
+		return nil, err
+	}
+	if err := db.EnsurePgcrypto(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// poolConfig returns the connection settings, starting the embedded
+// cluster first when no database is configured.
+func (a *app) poolConfig(ctx context.Context) (*pgxpool.Config, error) {
+	if !a.cfg.Embedded {
+		return a.cfg.DB.PoolConfig()
+	}
+	dir := filepath.Join(a.cfg.DataDir, "postgres")
+	a.log.Debug("using the embedded database", "dir", dir)
+	cluster, err := embedded.Ensure(ctx, embedded.Options{Dir: dir})
+	if err != nil {
+		return nil, err
+	}
+	if err := cluster.EnsureRoleAndDatabase(ctx, embeddedRole, embeddedDatabase); err != nil {
+		return nil, err
+	}
+	return pgxpool.ParseConfig(cluster.ConnString(embeddedRole, embeddedDatabase))
+}
+
+// devSecret returns the secret stored in <data dir>/secrets/name, creating
+// a random one on first use. It exists only for the embedded default, so
+// that a newcomer's first run works and later runs can read its data.
+func (a *app) devSecret(name string) (secret, error) {
+	dir := filepath.Join(a.cfg.DataDir, "secrets")
+	path := filepath.Join(dir, name)
+	if b, err := os.ReadFile(path); err == nil {
+		return secret(strings.TrimSpace(string(b))), nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	value := base64.StdEncoding.EncodeToString(b)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if errors.Is(err, os.ErrExist) { // another process created it first
+		return a.devSecret(name)
+	}
+	if err != nil {
+		return "", err
+	}
+	if _, err := f.WriteString(value + "\n"); err != nil {
+		f.Close()
+		return "", err
+	}
+	if err := f.Close(); err != nil {
+		return "", err
+	}
+	a.log.Info("generated a development secret for the embedded database", "name", name, "file", path)
+	return secret(value), nil
+}
+
+// migrator opens the database and prepares the binary's migrations.
+func (a *app) migrator(ctx context.Context) (*postgres.DB, *postgres.Migrator, error) {
+	db, err := a.openDatabase(ctx, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := postgres.NewMigrator(db, a.migrations)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, m, nil
+}
+
+// closeAll closes a migrator and its database.
+func closeAll(db *postgres.DB, m *postgres.Migrator) {
+	_ = m.Close()
+	db.Close()
+}
+
+// describe formats a migration result for the operator.
+func describe(r postgres.MigrationResult) string {
+	return fmt.Sprintf("%s (%s)", r.Name, r.Duration.Round(1e6))
+}
