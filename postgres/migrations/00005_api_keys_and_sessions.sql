@@ -35,6 +35,11 @@ CREATE TABLE sessions (
     expires_at   timestamptz NOT NULL,
     revoked_at   timestamptz,
     last_seen_at timestamptz NOT NULL DEFAULT now(),
+    -- The domains in which the e-mail address and password were accepted
+    -- at login, including this one: what GET /me lists. Only ids that the
+    -- credentials themselves proved are stored, so nothing about other
+    -- tenants is revealed.
+    login_domains text[]     NOT NULL CHECK (domain = ANY (login_domains)),
     created_at   timestamptz NOT NULL DEFAULT now(),
     updated_at   timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (domain, id),
