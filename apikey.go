@@ -35,7 +35,7 @@ func (c APIKeyCreate) Validate(now time.Time) error {
 	}
 	for _, p := range c.Permissions {
 		if !slices.Contains(PermissionCodes, p) {
-			return Invalid("permissions", "unknown permission %q", p)
+			return Invalid("permissions", "contains the unknown permission %q", p)
 		}
 	}
 	if c.ExpiresAt != nil && !c.ExpiresAt.After(now) {

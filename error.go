@@ -52,12 +52,13 @@ func Errorf(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// Invalid returns a validation error about one field.
+// Invalid returns a validation error about one field. The message is the
+// field's name followed by format: Invalid("name", "is required").
 func Invalid(field, format string, args ...any) *Error {
 	msg := fmt.Sprintf(format, args...)
 	return &Error{
 		Code:    CodeValidation,
-		Message: field + ": " + msg,
+		Message: field + " " + msg,
 		Details: []FieldError{{Field: field, Message: msg}},
 	}
 }

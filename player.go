@@ -34,7 +34,7 @@ type PlayerUpsert struct {
 // Validate checks the input.
 func (u PlayerUpsert) Validate() error {
 	if u.SteamID == nil && u.XboxLiveID == nil && u.EpicOnlineServicesID == nil && u.PlatformID == nil {
-		return Invalid("steamId", "at least one of steamId, xboxLiveId, epicOnlineServicesId, platformId is required")
+		return Invalid("steamId", "or another platform id (xboxLiveId, epicOnlineServicesId, platformId) is required")
 	}
 	for _, f := range []struct {
 		name string

@@ -90,7 +90,7 @@ func validatePermissionInputs(in []PermissionInput) error {
 	seen := make(map[uuid.UUID]bool, len(in))
 	for _, p := range in {
 		if seen[p.PermissionID] {
-			return Invalid("permissions", "permission %s is listed twice", p.PermissionID)
+			return Invalid("permissions", "lists permission %s twice", p.PermissionID)
 		}
 		seen[p.PermissionID] = true
 		if p.Count != nil && *p.Count < 0 {

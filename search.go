@@ -75,3 +75,12 @@ type Page[T any] struct {
 	Limit int
 	Total int
 }
+
+// Parts returns the page's items (never nil) and numbers, for code that
+// handles pages of any item type, such as an encoder.
+func (p *Page[T]) Parts() (items any, page, limit, total int) {
+	if p.Items == nil {
+		return []T{}, p.Page, p.Limit, p.Total
+	}
+	return p.Items, p.Page, p.Limit, p.Total
+}

@@ -185,7 +185,7 @@ func (s *searchSpec) build(domain string, q takaro.Query) (*builtSearch, error) 
 
 	for _, name := range q.Extend {
 		if _, ok := s.extend[name]; !ok {
-			return nil, takaro.Invalid("extend", "cannot extend with %q; allowed: %s", name, strings.Join(sortedKeys(s.extend), ", "))
+			return nil, takaro.Invalid("extend", "cannot include %q; allowed: %s", name, strings.Join(sortedKeys(s.extend), ", "))
 		}
 		if !slices.Contains(b.extend, name) {
 			b.extend = append(b.extend, name)
@@ -213,7 +213,7 @@ func (s *searchSpec) lookup(param, name string, op fieldOps) (field, error) {
 	if param == "sortBy" {
 		allowed = append([]string{"id"}, allowed...)
 	}
-	return field{}, takaro.Invalid(param+"."+name, "unknown field %q; allowed: %s", name, strings.Join(allowed, ", "))
+	return field{}, takaro.Invalid(param+"."+name, "is not a known field; allowed: %s", strings.Join(allowed, ", "))
 }
 
 // filterCondition turns the values of one filter into a condition: the

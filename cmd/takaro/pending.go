@@ -8,10 +8,6 @@ import (
 // Placeholders for commands under construction in parallel branches of
 // work; each is replaced by its real implementation before it lands.
 
-func runServe(context.Context, *app, []string) error {
-	return errors.New("not built yet")
-}
-
 func runRotateKey(context.Context, *app, []string) error {
 	return errors.New("not built yet")
 }

@@ -1,0 +1,285 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/gotakaro/takaro"
+)
+
+// access says who may call an endpoint.
+type access int
+
+const (
+	public access = iota // anyone
+	admin                // the platform operator (X-Takaro-Admin-Token)
+	user                 // an authenticated user of a domain
+)
+
+// endpoint is one route of the API and everything the router, the
+// authenticator, the validator and the OpenAPI document know about it.
+// Every route is declared once, in routes.go.
+type endpoint struct {
+	method, path string // path in net/http pattern syntax: /gameserver/{id}
+	summary, tag string
+	access       access
+	// permissions are all required (ROOT satisfies any).
+	permissions []string
+	// anyDomainState lets the endpoint work while the caller's domain is
+	// disabled or in maintenance, as the reference's user endpoints do.
+	anyDomainState bool
+	// textParams are path parameters that are not UUIDs.
+	textParams []string
+	// query documents the query parameters the handler reads.
+	query []queryParam
+	body  reflect.Type // nil: no request body
+	out   reflect.Type // the response's data
+	page  bool         // out is a list, with meta.page, meta.limit, meta.total
+	// handle runs the endpoint; its result is the response's data.
+	handle func(r *request) (any, error)
+}
+
+// queryParam is a documented query string parameter.
+type queryParam struct {
+	name, typ, description string
+}
+
+// request is what a handler works with: the HTTP request, its decoded body,
+// and (for user endpoints) the authenticated identity. Its context carries
+// the identity's Principal, which binds every unit of work to the domain.
+type request struct {
+	*http.Request
+	identity *takaro.Identity
+	body     any
+}
+
+// idParam returns a UUID path parameter. The router has validated it.
+func (r *request) idParam(name string) uuid.UUID {
+	return uuid.MustParse(r.PathValue(name))
+}
+
+// handler returns an endpoint that takes no body.
+func handler[Out any](method, path, summary, tag string, fn func(r *request) (Out, error)) endpoint {
+	return endpoint{
+		method: method, path: path, summary: summary, tag: tag, access: user,
+		out:    reflect.TypeFor[Out](),
+		handle: func(r *request) (any, error) { return fn(r) },
+	}
+}
+
+// bodyHandler returns an endpoint that decodes a JSON body of type In.
+func bodyHandler[In, Out any](method, path, summary, tag string, fn func(r *request, in *In) (Out, error)) endpoint {
+	e := handler(method, path, summary, tag, func(r *request) (Out, error) { return fn(r, r.body.(*In)) })
+	e.body = reflect.TypeFor[In]()
+	return e
+}
+
+// searchHandler returns a POST …/search endpoint over a page of T.
+func searchHandler[T any](path, summary, tag string, fn func(ctx context.Context, q takaro.Query) (*takaro.Page[T], error)) endpoint {
+	e := bodyHandler(http.MethodPost, path, summary, tag, func(r *request, q *takaro.Query) (*takaro.Page[T], error) {
+		if err := pagingFromQueryString(r.Request, q); err != nil {
+			return nil, err
+		}
+		return fn(r.Context(), *q)
+	})
+	e.out = reflect.TypeFor[[]T]()
+	e.page = true
+	e.query = append(e.query,
+		queryParam{"page", "integer", "zero-based page (also accepted in the body)"},
+		queryParam{"limit", "integer", "page size, 1–1000, default 100 (also accepted in the body)"})
+	return e
+}
+
+// Builders for the attributes of an endpoint.
+
+func (e endpoint) as(a access) endpoint { e.access = a; return e }
+
+func (e endpoint) need(perms ...string) endpoint {
+	e.permissions = append(e.permissions, perms...)
+	return e
+}
+
+func (e endpoint) inAnyDomainState() endpoint { e.anyDomainState = true; return e }
+
+func (e endpoint) text(params ...string) endpoint {
+	e.textParams = append(e.textParams, params...)
+	return e
+}
+
+func (e endpoint) withQuery(name, typ, description string) endpoint {
+	e.query = append(e.query, queryParam{name, typ, description})
+	return e
+}
+
+var pathParamPattern = regexp.MustCompile(`\{([A-Za-z]+)\}`)
+
+// pathParams lists the names of the path's parameters in order.
+func (e endpoint) pathParams() []string {
+	var names []string
+	for _, m := range pathParamPattern.FindAllStringSubmatch(e.path, -1) {
+		names = append(names, m[1])
+	}
+	return names
+}
+
+// isText reports whether path parameter name is free text, not a UUID.
+func (e endpoint) isText(name string) bool {
+	for _, p := range e.textParams {
+		if p == name {
+			return true
+		}
+	}
+	return false
+}
+
+// checkPathParams validates the UUID path parameters.
+func (e endpoint) checkPathParams(r *http.Request) error {
+	for _, name := range e.pathParams() {
+		if e.isText(name) {
+			continue
+		}
+		v := r.PathValue(name)
+		if _, err := uuid.Parse(v); err != nil || len(v) != 36 {
+			return takaro.Invalid(name, "must be a UUID")
+		}
+	}
+	return nil
+}
+
+// pagingFromQueryString lets page and limit come from the query string, as
+// the reference API allows; the body wins when both are given.
+func pagingFromQueryString(r *http.Request, q *takaro.Query) error {
+	for _, p := range []struct {
+		name string
+		dst  **int
+	}{{"page", &q.Page}, {"limit", &q.Limit}} {
+		v := r.URL.Query().Get(p.name)
+		if v == "" || *p.dst != nil {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return takaro.Invalid(p.name, "must be an integer")
+		}
+		*p.dst = &n
+	}
+	return nil
+}
+
+// maxBodyBytes is the largest request body accepted (as the reference).
+const maxBodyBytes = 1 << 20
+
+// errBodyTooLarge becomes 413.
+var errBodyTooLarge = takaro.Errorf(takaro.CodeBadRequest, "Request body is larger than 1 MB")
+
+// decodeBody reads the JSON body into a new value of t. Unknown properties,
+// missing required properties and values of the wrong type are validation
+// errors that name the property; malformed JSON is a bad request.
+func decodeBody(r *http.Request, t reflect.Type) (any, error) {
+	data, err := io.ReadAll(r.Body) // limited to maxBodyBytes by the middleware
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return nil, errBodyTooLarge
+	}
+	if err != nil {
+		return nil, takaro.Errorf(takaro.CodeBadRequest, "Could not read the request body")
+	}
+	if len(strings.TrimSpace(string(data))) == 0 {
+		data = []byte("{}")
+	}
+	v := reflect.New(t)
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v.Interface()); err != nil {
+		return nil, decodeError(err)
+	}
+	if dec.More() {
+		return nil, takaro.Errorf(takaro.CodeBadRequest, "Invalid JSON")
+	}
+	if err := checkRequired(data, t); err != nil {
+		return nil, err
+	}
+	return v.Interface(), nil
+}
+
+var unknownFieldPattern = regexp.MustCompile(`^json: unknown field "(.*)"$`)
+
+// decodeError explains why a body could not be decoded, naming the field.
+func decodeError(err error) error {
+	if m := unknownFieldPattern.FindStringSubmatch(err.Error()); m != nil {
+		e := takaro.Invalid(m[1], "should not exist")
+		e.Message = "property " + e.Message // as the reference words it
+		return e
+	}
+	if typeErr, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		field := typeErr.Field
+		if field == "" {
+			field = "body"
+		}
+		return takaro.Invalid(field, "must be %s", jsonKind(typeErr.Type))
+	}
+	if _, ok := errors.AsType[*json.SyntaxError](err); ok || errors.Is(err, io.ErrUnexpectedEOF) {
+		return takaro.Errorf(takaro.CodeBadRequest, "Invalid JSON")
+	}
+	// Errors from a type's own UnmarshalJSON (a UUID, a time, a filter
+	// value) carry their reason but not the field; json wraps none of
+	// them with a path, so the reason alone is what can be said.
+	return takaro.Invalid("body", "is invalid: %s", strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// checkRequired reports the first required property missing from the top
+// level of the body (or given as null).
+func checkRequired(data []byte, t reflect.Type) error {
+	var fields []jsonField
+	if t.Kind() == reflect.Struct {
+		fields = jsonFields(t)
+	}
+	var present map[string]json.RawMessage
+	for _, f := range fields {
+		if !f.required {
+			continue
+		}
+		if present == nil {
+			if err := json.Unmarshal(data, &present); err != nil {
+				return takaro.Errorf(takaro.CodeBadRequest, "Invalid JSON")
+			}
+		}
+		if v, ok := present[f.name]; !ok || string(v) == "null" {
+			return takaro.Invalid(f.name, "is required")
+		}
+	}
+	return nil
+}
+
+// jsonKind names the JSON type that Go type t decodes from.
+func jsonKind(t reflect.Type) string {
+	switch {
+	case t == uuidType:
+		return "a UUID"
+	case t == timeType:
+		return "an ISO 8601 date-time"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return "a valid value"
+}

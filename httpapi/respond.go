@@ -1,0 +1,87 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"reflect"
+
+	"github.com/gotakaro/takaro"
+)
+
+// The response envelope of the reference API: {"data": ..., "meta": {...}}.
+// Searches put page, limit and total in meta; errors put
+// {code, message, details?} in meta.error, with data {}.
+
+type envelope struct {
+	Data any  `json:"data"`
+	Meta meta `json:"meta"`
+}
+
+type meta struct {
+	Page  *int       `json:"page,omitempty"`
+	Limit *int       `json:"limit,omitempty"`
+	Total *int       `json:"total,omitempty"`
+	Error *errorBody `json:"error,omitempty"`
+}
+
+type errorBody struct {
+	Code    takaro.Code         `json:"code"`
+	Message string              `json:"message"`
+	Details []takaro.FieldError `json:"details,omitempty"`
+}
+
+// statusOf is the only table from error codes to HTTP statuses.
+var statusOf = map[takaro.Code]int{
+	takaro.CodeValidation:   http.StatusBadRequest,
+	takaro.CodeBadRequest:   http.StatusBadRequest,
+	takaro.CodeUnauthorized: http.StatusUnauthorized,
+	takaro.CodeForbidden:    http.StatusForbidden,
+	takaro.CodeNotFound:     http.StatusNotFound,
+	takaro.CodeConflict:     http.StatusConflict,
+	takaro.CodeInternal:     http.StatusInternalServerError,
+}
+
+// pager is implemented by every *takaro.Page[T].
+type pager interface {
+	Parts() (items any, page, limit, total int)
+}
+
+// writeData writes a successful response. Pages become a list in data and
+// their numbers in meta; no data becomes {}.
+func writeData(w http.ResponseWriter, status int, data any) {
+	env := envelope{Data: data}
+	if p, ok := data.(pager); ok {
+		items, page, limit, total := p.Parts()
+		env.Data, env.Meta.Page, env.Meta.Limit, env.Meta.Total = items, &page, &limit, &total
+	} else if v := reflect.ValueOf(data); data == nil || (v.Kind() == reflect.Pointer && v.IsNil()) {
+		env.Data = struct{}{}
+	}
+	writeJSON(w, status, env)
+}
+
+// writeError writes err in the envelope. Anything that is not a
+// *takaro.Error is a bug or an outage: it is logged with the request id and
+// the client gets only a generic message.
+func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	code := takaro.ErrorCode(err)
+	status := statusOf[code]
+	if errors.Is(err, errBodyTooLarge) {
+		status = http.StatusRequestEntityTooLarge
+	}
+	body := &errorBody{Code: code, Message: takaro.ErrorMessage(err)}
+	if e, ok := errors.AsType[*takaro.Error](err); ok {
+		body.Details = e.Details
+	}
+	if status >= 500 {
+		log.ErrorContext(r.Context(), "request failed", "request_id", requestID(r.Context()), "error", err.Error())
+	}
+	writeJSON(w, status, envelope{Data: struct{}{}, Meta: meta{Error: body}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v) // the client went away; nothing to do
+}
