@@ -214,7 +214,7 @@ func poolCollector(stats func() PoolStats) prometheus.Collector {
 }
 
 type poolStatsCollector struct {
-	stats                                            func() PoolStats
+	stats                                       func() PoolStats
 	acquired, idle, total, max, waits, waitSecs *prometheus.Desc
 }
 
