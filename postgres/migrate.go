@@ -84,13 +84,22 @@ func NewMigrator(db *DB, fsys fs.FS) (*Migrator, error) {
 	if err != nil {
 		return nil, err
 	}
-	sqlDB := stdlib.OpenDBFromPool(db.pool)
+	// The migrator has its own connections, in UTC: goose records when a
+	// migration was applied in a timestamp without time zone that defaults
+	// to now(), i.e. in the session's time zone, and reads it back as UTC.
+	connConfig := db.pool.Config().ConnConfig // a copy
+	if connConfig.RuntimeParams == nil {
+		connConfig.RuntimeParams = map[string]string{}
+	}
+	connConfig.RuntimeParams["timezone"] = "UTC"
+	sqlDB := stdlib.OpenDB(*connConfig)
+	sqlDB.SetMaxOpenConns(4)
 	provider, err := goose.NewProvider(goose.DialectPostgres, sqlDB, fsys,
 		goose.WithSessionLocker(locker),
 		goose.WithDisableGlobalRegistry(true),
 	)
 	if err != nil {
-		sqlDB.Close()
+		_ = sqlDB.Close()
 		return nil, fmt.Errorf("load migrations: %w", err)
 	}
 	known := make(map[int64]bool)
@@ -100,7 +109,7 @@ func NewMigrator(db *DB, fsys fs.FS) (*Migrator, error) {
 	return &Migrator{provider: provider, sqlDB: sqlDB, known: known}, nil
 }
 
-// Close releases the migrator's database handle (not the pool).
+// Close closes the migrator's own connections (not the data core's pool).
 func (m *Migrator) Close() error { return m.sqlDB.Close() }
 
 // Up applies every pending migration in order and returns them; none means
@@ -109,14 +118,7 @@ func (m *Migrator) Up(ctx context.Context) ([]MigrationResult, error) {
 	if err := m.checkUnknown(ctx); err != nil {
 		return nil, err
 	}
-	results, err := m.provider.Up(ctx)
-	if partial, ok := errors.AsType[*goose.PartialError](err); ok {
-		return nil, &MigrationError{Applied: convertResults(partial.Applied), Failed: filepath.Base(partial.Failed.Source.Path), Err: partial.Err}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("migrate: %w", err)
-	}
-	return convertResults(results), nil
+	return upResults(m.provider.Up(ctx))
 }
 
 // UpTo applies the pending migrations up to and including version.
@@ -124,7 +126,16 @@ func (m *Migrator) UpTo(ctx context.Context, version int64) ([]MigrationResult, 
 	if err := m.checkUnknown(ctx); err != nil {
 		return nil, err
 	}
-	results, err := m.provider.UpTo(ctx, version)
+	return upResults(m.provider.UpTo(ctx, version))
+}
+
+// upResults converts what goose's Up and UpTo return. A migration that
+// failed is reported as a *MigrationError naming its file, with the ones
+// applied before it.
+func upResults(results []*goose.MigrationResult, err error) ([]MigrationResult, error) {
+	if partial, ok := errors.AsType[*goose.PartialError](err); ok {
+		return nil, &MigrationError{Applied: convertResults(partial.Applied), Failed: filepath.Base(partial.Failed.Source.Path), Err: partial.Err}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
@@ -208,7 +219,7 @@ func (m *Migrator) checkUnknown(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read applied migrations: %w", err)
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	var unknown []string
 	for rows.Next() {
 		var v int64
@@ -238,9 +249,19 @@ func convertResults(in []*goose.MigrationResult) []MigrationResult {
 }
 
 var (
-	migrationFileName = regexp.MustCompile(`^(\d+)_[a-z0-9_]+\.sql$`)
+	// migrationFileName matches every file goose takes for a SQL migration:
+	// a version number, an underscore, anything, ".sql".
+	migrationFileName = regexp.MustCompile(`^(\d+)_.*\.sql$`)
 	migrationSlug     = regexp.MustCompile(`[^a-z0-9]+`)
+	migrationLetter   = regexp.MustCompile(`[a-z]`)
 )
+
+// maxMigrationSlug keeps file names well below file systems' limits.
+const maxMigrationSlug = 80
+
+// ErrInvalidMigrationName is returned by CreateMigration for a name it
+// cannot make a file name of.
+var ErrInvalidMigrationName = errors.New("the migration name must contain a letter (a-z), for example add_bans")
 
 // migrationTemplate is the skeleton of a new migration.
 const migrationTemplate = `-- %s
@@ -249,6 +270,14 @@ const migrationTemplate = `-- %s
 -- (text NOT NULL REFERENCES domains (id) ON DELETE CASCADE) first in every
 -- key and in every reference to another tenant table, and
 -- SELECT takaro_isolate_tenant_table('<table>'); after CREATE TABLE.
+--
+-- Migrations run as the tables' owner, and FORCE ROW LEVEL SECURITY hides
+-- every tenant row from it: an UPDATE or INSERT ... SELECT on a tenant
+-- table changes nothing, and a foreign key added to one is not checked
+-- against its rows. Around such statements, lift it for the owner:
+--   ALTER TABLE <table> NO FORCE ROW LEVEL SECURITY;
+--   ...
+--   ALTER TABLE <table> FORCE ROW LEVEL SECURITY;
 
 -- +goose Up
 
@@ -259,8 +288,11 @@ const migrationTemplate = `-- %s
 // numbered one above the highest existing one, and returns its path.
 func CreateMigration(dir, name string) (string, error) {
 	slug := strings.Trim(migrationSlug.ReplaceAllString(strings.ToLower(name), "_"), "_")
-	if slug == "" {
-		return "", errors.New("the migration name must contain letters or digits")
+	if len(slug) > maxMigrationSlug {
+		slug = strings.TrimRight(slug[:maxMigrationSlug], "_")
+	}
+	if !migrationLetter.MatchString(slug) {
+		return "", ErrInvalidMigrationName
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -268,8 +300,11 @@ func CreateMigration(dir, name string) (string, error) {
 	}
 	var versions []int64
 	for _, e := range entries {
-		if m := migrationFileName.FindStringSubmatch(e.Name()); m != nil {
-			v, _ := strconv.ParseInt(m[1], 10, 64)
+		if m := migrationFileName.FindStringSubmatch(e.Name()); m != nil && !e.IsDir() {
+			v, err := strconv.ParseInt(m[1], 10, 64)
+			if err != nil {
+				return "", fmt.Errorf("migration %s: version out of range", e.Name())
+			}
 			versions = append(versions, v)
 		}
 	}
@@ -282,8 +317,8 @@ func CreateMigration(dir, name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if _, err := fmt.Fprintf(f, migrationTemplate, strings.ReplaceAll(name, "\n", " ")); err != nil {
-		f.Close()
+	if _, err := fmt.Fprintf(f, migrationTemplate, strings.Join(strings.Fields(name), " ")); err != nil {
+		_ = f.Close()
 		return "", err
 	}
 	return path, f.Close()

@@ -157,7 +157,7 @@ func (c *Cluster) EnsureRoleAndDatabase(ctx context.Context, role, database stri
 	if err != nil {
 		return fmt.Errorf("embedded postgres: connect: %w", err)
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
+	defer func() { _ = conn.Close(context.WithoutCancel(ctx)) }()
 	// Another process may be doing the same; the advisory lock makes the
 	// check-then-create atomic across processes.
 	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock(hashtext('takaro embedded provisioning'))"); err != nil {
@@ -194,16 +194,25 @@ var ErrNoBinaries = errors.New("no PostgreSQL server binaries (initdb, pg_ctl, p
 // one of initdb in PATH, else pg_config --bindir, else the newest
 // /usr/lib/postgresql/<version>/bin.
 func FindBinDir() (string, error) {
+	return findBinDir(os.Getenv("PATH"), "/usr/lib/postgresql/*/bin")
+}
+
+// findBinDir is FindBinDir with its search inputs: the PATH-style list of
+// directories searched for initdb and pg_config, and the glob of versioned
+// bin directories.
+func findBinDir(path, versionedGlob string) (string, error) {
 	var candidates []string
-	if p, err := exec.LookPath("initdb"); err == nil {
+	if p, ok := lookPath(path, "initdb"); ok {
 		if real, err := filepath.EvalSymlinks(p); err == nil {
 			candidates = append(candidates, filepath.Dir(real))
 		}
 	}
-	if out, err := exec.Command("pg_config", "--bindir").Output(); err == nil {
-		candidates = append(candidates, strings.TrimSpace(string(out)))
+	if p, ok := lookPath(path, "pg_config"); ok {
+		if out, err := exec.Command(p, "--bindir").Output(); err == nil {
+			candidates = append(candidates, strings.TrimSpace(string(out)))
+		}
 	}
-	versioned, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	versioned, _ := filepath.Glob(versionedGlob)
 	slices.SortFunc(versioned, func(a, b string) int { return versionOf(b) - versionOf(a) })
 	candidates = append(candidates, versioned...)
 	for _, dir := range candidates {
@@ -212,6 +221,20 @@ func FindBinDir() (string, error) {
 		}
 	}
 	return "", ErrNoBinaries
+}
+
+// lookPath finds the executable file name in the directories of path.
+func lookPath(path, name string) (string, bool) {
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" || !filepath.IsAbs(dir) {
+			continue // like exec.LookPath, never run a program from a relative directory
+		}
+		p := filepath.Join(dir, name)
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && st.Mode().Perm()&0o111 != 0 {
+			return p, true
+		}
+	}
+	return "", false
 }
 
 func versionOf(binDir string) int {
@@ -342,7 +365,7 @@ func appendLine(path, line string) error {
 		return err
 	}
 	if _, err := f.WriteString("\n" + line + "\n"); err != nil {
-		f.Close()
+		_ = f.Close()
 		return err
 	}
 	return f.Close()
@@ -355,7 +378,7 @@ func lockFile(path string) (func(), error) {
 		return nil, fmt.Errorf("embedded postgres: %w", err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
+		_ = f.Close()
 		return nil, fmt.Errorf("embedded postgres: lock %s: %w", path, err)
 	}
 	return func() {
