@@ -260,10 +260,10 @@ func checkRequired(data []byte, t reflect.Type) error {
 
 // jsonKind names the JSON type that Go type t decodes from.
 func jsonKind(t reflect.Type) string {
-	switch {
-	case t == uuidType:
+	switch t {
+	case uuidType:
 		return "a UUID"
-	case t == timeType:
+	case timeType:
 		return "an ISO 8601 date-time"
 	}
 	switch t.Kind() {

@@ -39,12 +39,12 @@ func newSchemaSet() *schemaSet { return &schemaSet{components: map[string]schema
 // of returns the schema of t, registering named struct types as components
 // and referring to them.
 func (s *schemaSet) of(t reflect.Type) schema {
-	switch {
-	case t == timeType:
+	switch t {
+	case timeType:
 		return schema{"type": "string", "format": "date-time"}
-	case t == uuidType:
+	case uuidType:
 		return schema{"type": "string", "format": "uuid"}
-	case t == rawMessageType:
+	case rawMessageType:
 		return schema{}
 	}
 	switch t.Kind() {

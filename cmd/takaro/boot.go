@@ -25,31 +25,29 @@ const (
 // when none is configured, and makes sure pgcrypto is installed before
 // anything else happens. With needKey the command cannot work without the
 // encryption key and refuses to start when none is configured.
+//
+// Only a command that needs the key gets it. Its database refuses
+// connections on which the key would cross a network in clear (see
+// postgres/transport.go) unless POSTGRES_ALLOW_INSECURE_TRANSPORT is set;
+// the database of any other command cannot send a key and is not held to
+// that rule, so migrations (and the doctor) work over any connection.
 func (a *app) openDatabase(ctx context.Context, needKey bool) (*postgres.DB, error) {
-	cfg := a.cfg
-	poolConfig, err := a.poolConfig(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if needKey && cfg.EncryptionKey == "" && cfg.Embedded {
-		// A local development default: a key generated once and kept in
-		// the data directory, next to the data it protects.
-		key, err := a.devSecret("encryption-key")
-		if err != nil {
-			return nil, err
+	var keys *postgres.Keyring
+	var err error
+	if needKey {
+		keys, err = a.encryptionKeys()
+		if err == nil && keys == nil {
+			err = errors.New("POSTGRES_ENCRYPTION_KEY is not set, and this command encrypts or decrypts " +
+				"game servers' connection info. Generate a key with `openssl rand -base64 32` and set it in " +
+				"POSTGRES_ENCRYPTION_KEY (or put it in a file named by POSTGRES_ENCRYPTION_KEY_FILE)")
 		}
-		cfg.EncryptionKey = key
+	} else {
+		_, err = a.cfg.keyring() // a malformed key is reported whatever the command
 	}
-	keys, err := cfg.keyring()
 	if err != nil {
 		return nil, err
 	}
-	if needKey && keys == nil {
-		return nil, errors.New("POSTGRES_ENCRYPTION_KEY is not set, and this command encrypts or decrypts " +
-			"game servers' connection info. Generate a key with `openssl rand -base64 32` and set it in " +
-			"POSTGRES_ENCRYPTION_KEY (or put it in a file named by POSTGRES_ENCRYPTION_KEY_FILE)")
-	}
-	db, err := postgres.Open(ctx, poolConfig, postgres.Options{Keys: keys, BcryptCost: cfg.BcryptCost})
+	db, err := a.connect(ctx, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -58,6 +56,33 @@ func (a *app) openDatabase(ctx context.Context, needKey bool) (*postgres.DB, err
 		return nil, err
 	}
 	return db, nil
+}
+
+// connect opens the data core with keys (nil for none), changing nothing
+// in the database.
+func (a *app) connect(ctx context.Context, keys *postgres.Keyring) (*postgres.DB, error) {
+	poolConfig, err := a.poolConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return postgres.Open(ctx, poolConfig, postgres.Options{
+		Keys: keys, BcryptCost: a.cfg.BcryptCost, AllowInsecureTransport: a.cfg.AllowInsecureTransport,
+	})
+}
+
+// encryptionKeys returns the configured encryption keys, nil when none is
+// configured. For the embedded database, when no key is configured, it is
+// a local development default: a key generated once and kept in the data
+// directory, next to the data it protects.
+func (a *app) encryptionKeys() (*postgres.Keyring, error) {
+	if a.cfg.EncryptionKey == "" && a.cfg.Embedded {
+		key, err := a.devSecret("encryption-key")
+		if err != nil {
+			return nil, err
+		}
+		a.cfg.EncryptionKey = key
+	}
+	return a.cfg.keyring()
 }
 
 // poolConfig returns the connection settings, starting the embedded
@@ -103,8 +128,7 @@ func (a *app) devSecret(name string) (secret, error) {
 		return "", err
 	}
 	if _, err := f.WriteString(value + "\n"); err != nil {
-		f.Close()
-		return "", err
+		return "", errors.Join(err, f.Close())
 	}
 	if err := f.Close(); err != nil {
 		return "", err
