@@ -2,14 +2,19 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 
+	"github.com/gotakaro/takaro"
 	"github.com/jackc/pgx/v5"
 )
 
 // Test-only access to the tenancy primitives, so tests can prove what a
 // query that forgot its domain filter would see.
 
-func (db *DB) InDomainForTest(ctx context.Context, fn func(*Tx) error) error { return db.inDomain(ctx, fn) }
+func (db *DB) InDomainForTest(ctx context.Context, fn func(*Tx) error) error {
+	return db.inDomain(ctx, fn)
+}
 
 func (db *DB) InSystemForTest(ctx context.Context, fn func(pgx.Tx) error) error {
 	return db.inSystem(ctx, fn)
@@ -17,4 +22,37 @@ func (db *DB) InSystemForTest(ctx context.Context, fn func(pgx.Tx) error) error 
 
 func (db *DB) EnsureExtensionForTest(ctx context.Context, name string) error {
 	return db.ensureExtension(ctx, name)
+}
+
+// ConstraintFieldNamesForTest returns the constraint names that
+// translateError knows, so a test can check that each one exists.
+func ConstraintFieldNamesForTest() []string {
+	return sortedKeys(constraintFields)
+}
+
+// HashForTest runs hashExpr on secret with the configured bcrypt cost.
+func (db *DB) HashForTest(ctx context.Context, secret string) (string, error) {
+	var hash string
+	err := db.pool.QueryRow(ctx, "SELECT "+hashExpr("$1", "$2"), secret, db.bcryptCost).Scan(&hash)
+	return hash, err
+}
+
+// VerifyForTest runs verifyExpr on secret against hash; NULL reads as false.
+func (db *DB) VerifyForTest(ctx context.Context, secret, hash string) (bool, error) {
+	var ok bool
+	err := db.pool.QueryRow(ctx, "SELECT coalesce("+verifyExpr("$1", "$2::text")+", false)", secret, hash).Scan(&ok)
+	return ok, err
+}
+
+// SearchRawForTest runs the search of a resource (by table name) and
+// returns each row's json object as it leaves PostgreSQL, extensions
+// included.
+func (db *DB) SearchRawForTest(ctx context.Context, table string, q takaro.Query) (*takaro.Page[json.RawMessage], error) {
+	for _, spec := range []*searchSpec{domainSearch, userSearch, roleSearch, gameServerSearch, playerSearch,
+		playerOnGameServerSearch, variableSearch, eventSearch} {
+		if spec.table == table {
+			return search[json.RawMessage](ctx, db, spec, q)
+		}
+	}
+	return nil, fmt.Errorf("no search spec for table %q", table)
 }
