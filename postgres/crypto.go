@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 
@@ -71,6 +72,10 @@ func (k Key) String() string { return "key " + k.id }
 // LogValue never logs the secret.
 func (k Key) LogValue() slog.Value { return slog.StringValue(k.String()) }
 
+// Format prints what String does for every verb: fmt would otherwise show
+// the secret field for %#v, %d and any struct that holds a Key.
+func (k Key) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, k.String()) }
+
 // Keyring is the current encryption key, which encrypts every new value,
 // and the previous keys, which only decrypt values not yet re-encrypted.
 type Keyring struct {
@@ -116,6 +121,13 @@ func (r *Keyring) IDs() []string {
 	}
 	return ids
 }
+
+// String shows the identifiers of the keys, never their secrets.
+func (r *Keyring) String() string { return "keyring [" + strings.Join(r.IDs(), " ") + "]" }
+
+// Format prints what String does for every verb: fmt would otherwise show
+// the keys' secret fields, which it reads without calling their methods.
+func (r Keyring) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, r.String()) }
 
 // decryptParams returns the key identifiers and secrets as two parallel
 // arrays, the parameters of decryptExpr.

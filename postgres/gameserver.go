@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 
 	"github.com/google/uuid"
@@ -168,19 +169,32 @@ func (db *DB) UpdateGameServer(ctx context.Context, id uuid.UUID, upd takaro.Gam
 		case errors.Is(err, pgx.ErrNoRows):
 			return takaro.NotFound("Gameserver", id)
 		case isWrongKeyError(err):
-			return db.connectionInfoError(ctx, id, err)
+			return err
 		case err != nil:
 			return translateError(err, "game server")
 		case isJSONNull(gs.ConnectionInfo):
-			return db.connectionInfoError(ctx, id, nil)
+			return errKeyNotConfigured
 		}
 		return recordEvent(ctx, tx, takaro.EventCreate{EventName: takaro.EventGameServerUpdated, GameserverID: &gs.ID})
 	})
-	if err != nil {
+	// connectionInfoError reads with a connection of its own, so it runs
+	// only once the transaction has given its connection back: inside it,
+	// a pool whose connections were all held by such updates would wait
+	// for itself.
+	switch {
+	case errors.Is(err, errKeyNotConfigured):
+		return nil, db.connectionInfoError(ctx, id, nil)
+	case isWrongKeyError(err):
+		return nil, db.connectionInfoError(ctx, id, err)
+	case err != nil:
 		return nil, err
 	}
 	return &gs, nil
 }
+
+// errKeyNotConfigured rolls back an update whose connection info is
+// encrypted with a key that is not configured.
+var errKeyNotConfigured = errors.New("the key of the connection info is not configured")
 
 // DeleteGameServer soft-deletes a game server: it disappears from reads
 // and gives up its name at once.
@@ -207,10 +221,14 @@ func (db *DB) connectionInfoError(ctx context.Context, id uuid.UUID, cause error
 		return cause
 	}
 	var keyID string
-	_ = db.readInDomain(ctx, func(b *pgx.Batch, domain string) {
+	err := db.readInDomain(ctx, func(b *pgx.Batch, domain string) {
 		b.Queue("SELECT connection_info_key_id FROM gameservers WHERE domain = $1 AND id = $2", domain, id).
 			QueryRow(func(row pgx.Row) error { return row.Scan(&keyID) })
 	})
+	if err != nil {
+		// Without the key id the error could only name a wrong one.
+		return fmt.Errorf("cannot decrypt the connection info of game server %s, nor read its key id: %w", id, err)
+	}
 	_, configured := db.keys.Lookup(keyID)
 	return &DecryptError{Resource: "connection info of game server", ID: id.String(), KeyID: keyID, Missing: !configured}
 }
