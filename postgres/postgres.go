@@ -28,6 +28,8 @@ type DB struct {
 	pool       *pgxpool.Pool
 	keys       *Keyring
 	bcryptCost int
+	// creds remembers verified bearer tokens (authcache.go).
+	creds credentialCache
 }
 
 // Open connects to the database and checks that the connecting role is
