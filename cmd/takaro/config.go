@@ -41,7 +41,9 @@ type Config struct {
 
 	// EncryptionKey encrypts connection info (POSTGRES_ENCRYPTION_KEY);
 	// PreviousKeys only decrypt (POSTGRES_ENCRYPTION_KEY_PREVIOUS, comma
-	// or newline separated). Both may come from a file (<NAME>_FILE).
+	// or newline separated). Like every secret (also POSTGRES_PASSWORD,
+	// POSTGRES_CONNECTION_STRING, ADMIN_CLIENT_SECRET and JWT_SECRET) they
+	// may come from a file named by <NAME>_FILE.
 	EncryptionKey secret
 	PreviousKeys  []secret
 	// AllowInsecureTransport lets commands send the encryption key to a
@@ -72,10 +74,8 @@ var dbEnvNames = []string{
 func loadConfig(getenv func(string) string) (*Config, error) {
 	c := &Config{
 		DB: postgres.ConnConfig{
-			URL:      getenv("POSTGRES_CONNECTION_STRING"),
 			Host:     getenv("POSTGRES_HOST"),
 			User:     getenv("POSTGRES_USER"),
-			Password: getenv("POSTGRES_PASSWORD"),
 			Database: getenv("POSTGRES_DB"),
 			CA:       getenv("POSTGRES_CA"),
 		},
@@ -92,16 +92,25 @@ func loadConfig(getenv func(string) string) (*Config, error) {
 			}
 		}
 	}
-	parse("POSTGRES_PORT", intInto(&c.DB.Port))
+	parse("POSTGRES_PORT", portInto(&c.DB.Port))
 	parse("POSTGRES_SSL", boolInto(&c.DB.SSL))
 	parse("POSTGRES_ALLOW_INSECURE_TRANSPORT", boolInto(&c.AllowInsecureTransport))
 	parse("TAKARO_BCRYPT_COST", intInto(&c.BcryptCost))
-	parse("PORT", intInto(&c.Port))
+	parse("PORT", portInto(&c.Port))
 	parse("TAKARO_MIGRATE", boolInto(&c.Migrate))
 	parse("LOGGING_JSON", boolInto(&c.LogJSON))
 	parse("LOGGING_LEVEL", func(v string) error { return c.LogLevel.UnmarshalText([]byte(v)) })
 
-	var err error
+	// The connection string may hold a password too.
+	url, err := readSecret(getenv, "POSTGRES_CONNECTION_STRING")
+	if err != nil {
+		errs = append(errs, err)
+	}
+	password, err := readSecret(getenv, "POSTGRES_PASSWORD")
+	if err != nil {
+		errs = append(errs, err)
+	}
+	c.DB.URL, c.DB.Password = string(url), string(password)
 	if c.EncryptionKey, err = readSecret(getenv, "POSTGRES_ENCRYPTION_KEY"); err != nil {
 		errs = append(errs, err)
 	}
@@ -126,6 +135,9 @@ func loadConfig(getenv func(string) string) (*Config, error) {
 			c.Embedded = false
 		}
 	}
+	if c.DB.URL != "" || c.DB.Password != "" { // set through a _FILE
+		c.Embedded = false
+	}
 	if c.DataDir == "" {
 		if c.DataDir, err = embedded.DefaultBaseDir(); err != nil && c.Embedded {
 			errs = append(errs, err)
@@ -144,8 +156,15 @@ func (c *Config) registerDBFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for the embedded database and local state (TAKARO_DATA_DIR)")
 	fs.Func("encryption-key-file", "file holding the encryption key (overrides POSTGRES_ENCRYPTION_KEY)", func(path string) error {
 		b, err := os.ReadFile(path)
-		c.EncryptionKey = secret(strings.TrimSpace(string(b)))
-		return err
+		if err != nil {
+			return err
+		}
+		key := strings.TrimSpace(string(b))
+		if key == "" {
+			return fmt.Errorf("%s is empty", path)
+		}
+		c.EncryptionKey = secret(key)
+		return nil
 	})
 	fs.IntVar(&c.BcryptCost, "bcrypt-cost", c.BcryptCost, "crypt() work factor for new password and API-key hashes (TAKARO_BCRYPT_COST)")
 }
@@ -207,7 +226,9 @@ func (c *Config) writeTo(w io.Writer) {
 }
 
 // readSecret reads NAME, or the file named by NAME_FILE (for container
-// secrets); setting both is an error.
+// secrets); setting both is an error, and so is an empty file: a secret
+// file that is configured but empty is a mistake (a missing mount), not a
+// way to leave the secret unset.
 func readSecret(getenv func(string) string, name string) (secret, error) {
 	value, file := getenv(name), getenv(name+"_FILE")
 	if file == "" {
@@ -220,7 +241,11 @@ func readSecret(getenv func(string) string, name string) (secret, error) {
 	if err != nil {
 		return "", fmt.Errorf("%s_FILE: %w", name, err)
 	}
-	return secret(strings.TrimSpace(string(b))), nil
+	v := strings.TrimSpace(string(b))
+	if v == "" {
+		return "", fmt.Errorf("%s_FILE: %s is empty", name, file)
+	}
+	return secret(v), nil
 }
 
 func intInto(p *int) func(string) error {
@@ -228,6 +253,17 @@ func intInto(p *int) func(string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil {
 			return errors.New("not a whole number")
+		}
+		*p = n
+		return nil
+	}
+}
+
+func portInto(p *int) func(string) error {
+	return func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 65535 {
+			return errors.New("not a port number (1 to 65535)")
 		}
 		*p = n
 		return nil

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,6 +18,9 @@ func runMigrate(ctx context.Context, a *app, args []string) error {
 	a.cfg.registerDBFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: db migrate takes no arguments, not %q", errUsage, fs.Arg(0))
 	}
 	db, m, err := a.migrator(ctx)
 	if err != nil {
@@ -47,6 +51,9 @@ func runRollback(ctx context.Context, a *app, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: db rollback takes no arguments, not %q", errUsage, fs.Arg(0))
+	}
 	db, m, err := a.migrator(ctx)
 	if err != nil {
 		return err
@@ -69,6 +76,9 @@ func runStatus(ctx context.Context, a *app, args []string) error {
 	a.cfg.registerDBFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: db status takes no arguments, not %q", errUsage, fs.Arg(0))
 	}
 	db, m, err := a.migrator(ctx)
 	if err != nil {
@@ -101,19 +111,26 @@ func runStatus(ctx context.Context, a *app, args []string) error {
 func runCreate(_ context.Context, a *app, args []string) error {
 	fs := a.flagSet("db create")
 	dir := fs.String("dir", "", "the migrations directory (default: postgres/migrations of the source tree containing the working directory)")
-	if err := fs.Parse(args); err != nil {
+	names, err := parseInterspersed(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	if len(names) != 1 {
 		return fmt.Errorf("%w: db create NAME (for example: db create add_bans)", errUsage)
 	}
 	if *dir == "" {
-		var err error
-		if *dir, err = sourceMigrationsDir(); err != nil {
+		wd, err := os.Getwd()
+		if err != nil {
+			return err
+		}
+		if *dir, err = sourceMigrationsDir(wd); err != nil {
 			return err
 		}
 	}
-	path, err := postgres.CreateMigration(*dir, fs.Arg(0))
+	path, err := postgres.CreateMigration(*dir, names[0])
+	if errors.Is(err, postgres.ErrInvalidMigrationName) {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
 	if err != nil {
 		return err
 	}
@@ -121,15 +138,38 @@ func runCreate(_ context.Context, a *app, args []string) error {
 	return nil
 }
 
+// parseInterspersed parses the flags in args wherever they are (the flag
+// package stops at the first argument that is not a flag, so that
+// `db create NAME -dir DIR` would ignore -dir) and returns the other
+// arguments. After "--" everything is an argument.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		remaining := fs.Args()
+		if len(remaining) == 0 {
+			return rest, nil
+		}
+		if consumed := len(args) - len(remaining); consumed > 0 && args[consumed-1] == "--" {
+			return append(rest, remaining...), nil
+		}
+		rest = append(rest, remaining[0])
+		args = remaining[1:]
+	}
+}
+
 // sourceMigrationsDir finds postgres/migrations in the source tree that
-// contains the working directory.
-func sourceMigrationsDir() (string, error) {
-	dir, err := os.Getwd()
+// contains dir: the nearest directory, dir or above, whose go.mod is the
+// takaro module's.
+func sourceMigrationsDir(dir string) (string, error) {
+	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return "", err
 	}
 	for {
-		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && strings.HasPrefix(string(b), "module github.com/gotakaro/takaro\n") {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && modulePath(b) == "github.com/gotakaro/takaro" {
 			return filepath.Join(dir, "postgres", "migrations"), nil
 		}
 		parent := filepath.Dir(dir)
@@ -138,4 +178,18 @@ func sourceMigrationsDir() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// modulePath returns the module path declared in a go.mod file: the first
+// module directive, wherever it is and however it is spaced, quoted or
+// commented.
+func modulePath(gomod []byte) string {
+	for line := range strings.Lines(string(gomod)) {
+		line, _, _ = strings.Cut(line, "//")
+		fields := strings.Fields(line)
+		if len(fields) == 2 && fields[0] == "module" {
+			return strings.Trim(fields[1], "\"`")
+		}
+	}
+	return ""
 }

@@ -40,6 +40,8 @@ type app struct {
 	migrations fs.FS
 	cfg        *Config
 	log        *slog.Logger
+	// badFlags records that a flag set rejected the command line.
+	badFlags bool
 }
 
 // command is a subcommand: its name, what it does, and how to run it.
@@ -96,7 +98,7 @@ func (a *app) run(ctx context.Context, args []string) int {
 			return 0
 		}
 		fmt.Fprintf(a.stderr, "takaro %s: %v\n", cmd.name, err)
-		if errors.Is(err, errUsage) {
+		if errors.Is(err, errUsage) || a.badFlags {
 			return 2
 		}
 		return 1
@@ -125,9 +127,16 @@ func (a *app) usage() {
 }
 
 // flagSet returns the flag set of a command, writing its help to stderr.
+// A command line that it rejects (an unknown flag, a bad value) makes the
+// command exit with status 2, like any other usage error.
 func (a *app) flagSet(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("takaro "+name, flag.ContinueOnError)
 	fs.SetOutput(a.stderr)
+	fs.Usage = func() {
+		a.badFlags = true // flag calls Usage on -h too, which then exits 0 (flag.ErrHelp)
+		fmt.Fprintf(a.stderr, "Usage of takaro %s:\n", name)
+		fs.PrintDefaults()
+	}
 	return fs
 }
 
@@ -144,6 +153,9 @@ func runConfig(_ context.Context, a *app, args []string) error {
 	a.cfg.registerDBFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: config takes no arguments, not %q", errUsage, fs.Arg(0))
 	}
 	a.cfg.writeTo(a.stdout)
 	return nil

@@ -1,0 +1,367 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"os/signal"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/gotakaro/takaro/postgres"
+	"github.com/gotakaro/takaro/postgres/pgtest"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// The test binary doubles as the takaro command. With envChild=1 in its
+// environment, TestMain runs takaro with the binary's arguments instead of
+// the tests, so tests can start real, separate takaro processes: several
+// at once, with an empty environment, or with a migration that fails.
+// envMigrations names an extra migration (see testMigrations) added to the
+// real ones; only this test binary reads it.
+//
+// This is the package's only TestMain: tests added to package main share it.
+const (
+	envChild      = "TAKARO_TEST_MAIN"
+	envMigrations = "TAKARO_TEST_MIGRATIONS"
+)
+
+// testMigrations are the extra migrations a child process can be given.
+var testMigrations = map[string]struct{ file, content string }{
+	// The Up creates a table and fills it, then fails.
+	"failing-up": {"00099_fails.sql", `-- +goose Up
+CREATE TABLE takaro_failing_probe (id int PRIMARY KEY);
+INSERT INTO takaro_failing_probe VALUES (1);
+SELECT takaro_no_such_function();
+
+-- +goose Down
+DROP TABLE takaro_failing_probe;
+`},
+	// The Up works; the Down drops the table, then fails.
+	"failing-down": {"00099_bad_down.sql", `-- +goose Up
+CREATE TABLE takaro_bad_down_probe (id int);
+
+-- +goose Down
+DROP TABLE takaro_bad_down_probe;
+ALTER TABLE takaro_no_such_table ADD COLUMN x int;
+`},
+}
+
+func TestMain(m *testing.M) {
+	if os.Getenv(envChild) == "1" {
+		os.Exit(runAsTakaro())
+	}
+	os.Exit(m.Run())
+}
+
+// runAsTakaro is main() with the test's choice of migrations.
+func runAsTakaro() int {
+	migrations := postgres.Migrations()
+	if name := os.Getenv(envMigrations); name != "" {
+		extra, ok := testMigrations[name]
+		if !ok {
+			fmt.Fprintf(os.Stderr, "takaro test binary: unknown %s=%q\n", envMigrations, name)
+			return 3
+		}
+		migrations = withMigration(migrations, extra.file, extra.content)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a := &app{getenv: os.Getenv, stdout: os.Stdout, stderr: os.Stderr, migrations: migrations}
+	return a.run(ctx, os.Args[1:])
+}
+
+// withMigration returns the migrations of fsys plus one more.
+func withMigration(fsys fs.FS, file, content string) fs.FS {
+	out := fstest.MapFS{file: &fstest.MapFile{Data: []byte(content)}}
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		panic(err)
+	}
+	for _, e := range entries {
+		b, err := fs.ReadFile(fsys, e.Name())
+		if err != nil {
+			panic(err)
+		}
+		out[e.Name()] = &fstest.MapFile{Data: b}
+	}
+	return out
+}
+
+// output is what one takaro invocation did.
+type output struct {
+	code           int
+	stdout, stderr string
+}
+
+func (o output) String() string {
+	return fmt.Sprintf("exit status %d\n--- stdout:\n%s--- stderr:\n%s", o.code, o.stdout, o.stderr)
+}
+
+// takaro runs the command in this process, with exactly env as its
+// environment and the real migrations.
+func takaro(t *testing.T, env map[string]string, args ...string) output {
+	t.Helper()
+	return takaroWith(t, env, postgres.Migrations(), args...)
+}
+
+// takaroWith is takaro with other migrations.
+func takaroWith(t *testing.T, env map[string]string, migrations fs.FS, args ...string) output {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	a := &app{getenv: func(k string) string { return env[k] }, stdout: &stdout, stderr: &stderr, migrations: migrations}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	code := a.run(ctx, args)
+	return output{code: code, stdout: stdout.String(), stderr: stderr.String()}
+}
+
+// takaroProcess returns takaro as a separate process (this test binary)
+// with exactly env as its environment, ready to start.
+func takaroProcess(t *testing.T, env map[string]string, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
+	cmd.Env = []string{envChild + "=1"}
+	if dir := os.Getenv("GOCOVERDIR"); dir != "" {
+		cmd.Env = append(cmd.Env, "GOCOVERDIR="+dir)
+	}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	return cmd, &stdout, &stderr
+}
+
+// waitOutput waits for a started process and returns what it did.
+func waitOutput(t *testing.T, cmd *exec.Cmd, stdout, stderr *bytes.Buffer) output {
+	t.Helper()
+	var exitErr *exec.ExitError
+	if err := cmd.Wait(); err != nil && !errors.As(err, &exitErr) {
+		t.Fatalf("takaro %v: %v", cmd.Args[1:], err)
+	}
+	return output{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String()}
+}
+
+// takaroChild runs takaro as a separate process and waits for it.
+func takaroChild(t *testing.T, env map[string]string, args ...string) output {
+	t.Helper()
+	cmd, stdout, stderr := takaroProcess(t, env, args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return waitOutput(t, cmd, stdout, stderr)
+}
+
+// dbEnv is the environment of a takaro that uses db (as the test role).
+func dbEnv(t *testing.T, db *pgtest.Database) map[string]string {
+	t.Helper()
+	return map[string]string{"POSTGRES_CONNECTION_STRING": db.ConnString, "TAKARO_DATA_DIR": t.TempDir()}
+}
+
+// requireExit fails the test unless o exited with code.
+func requireExit(t *testing.T, o output, code int) {
+	t.Helper()
+	if o.code != code {
+		t.Fatalf("want exit status %d, got:\n%s", code, o)
+	}
+}
+
+// requireContains fails the test unless s contains every one of want.
+func requireContains(t *testing.T, what, s string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(s, w) {
+			t.Fatalf("%s does not contain %q:\n%s", what, w, s)
+		}
+	}
+}
+
+// migration is one of the binary's migrations.
+type migration struct {
+	version int64
+	file    string
+}
+
+// realMigrations lists the binary's migrations in order.
+func realMigrations(t *testing.T) []migration {
+	t.Helper()
+	entries, err := fs.ReadDir(postgres.Migrations(), ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []migration
+	for _, e := range entries {
+		prefix, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.ParseInt(prefix, 10, 64)
+		if !ok || err != nil || !strings.HasSuffix(e.Name(), ".sql") {
+			t.Fatalf("unexpected file among the migrations: %s", e.Name())
+		}
+		out = append(out, migration{v, e.Name()})
+	}
+	if len(out) < 2 {
+		t.Fatalf("the tests need at least two migrations, found %d", len(out))
+	}
+	return out
+}
+
+// recordedVersions returns how many times goose_db_version records each
+// version (0 is goose's own first row), or nil when the table is missing.
+func recordedVersions(t *testing.T, pool *pgxpool.Pool) map[int64]int {
+	t.Helper()
+	ctx := context.Background()
+	var exists bool
+	if err := pool.QueryRow(ctx, "SELECT to_regclass('goose_db_version') IS NOT NULL").Scan(&exists); err != nil {
+		t.Fatal(err)
+	}
+	if !exists {
+		return nil
+	}
+	rows, err := pool.Query(ctx, "SELECT version_id FROM goose_db_version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	versions, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[int64]int{}
+	for _, v := range versions {
+		counts[v]++
+	}
+	return counts
+}
+
+// requireRecorded fails unless goose_db_version records version 0 and
+// exactly the given migrations, each once.
+func requireRecorded(t *testing.T, pool *pgxpool.Pool, ms []migration) {
+	t.Helper()
+	want := map[int64]int{0: 1}
+	for _, m := range ms {
+		want[m.version] = 1
+	}
+	got := recordedVersions(t, pool)
+	if len(got) != len(want) {
+		t.Fatalf("goose_db_version records %v, want each of %v once", got, want)
+	}
+	for v, n := range want {
+		if got[v] != n {
+			t.Fatalf("goose_db_version records %v, want each of %v once", got, want)
+		}
+	}
+}
+
+// catalogQueries describe the schema, one line per object, with nothing
+// that depends on the database, so that two databases can be compared.
+var catalogQueries = []string{
+	`SELECT 'schema ' || nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\_%' AND nspname <> 'information_schema'`,
+	`SELECT 'extension ' || extname FROM pg_extension`,
+	`SELECT format('relation %s kind=%s rls=%s force_rls=%s acl=%s', c.relname, c.relkind, c.relrowsecurity,
+	        c.relforcerowsecurity, coalesce(c.relacl::text, '-'))
+	 FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')`,
+	`SELECT format('column %s.%s position=%s type=%s not_null=%s default=%s', c.relname, a.attname,
+	        row_number() OVER (PARTITION BY c.oid ORDER BY a.attnum), format_type(a.atttypid, a.atttypmod),
+	        a.attnotnull, coalesce(pg_get_expr(ad.adbin, ad.adrelid), '-'))
+	 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+	 LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+	 WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND a.attnum > 0 AND NOT a.attisdropped`,
+	`SELECT format('constraint %s.%s %s', con.conrelid::regclass, con.conname, pg_get_constraintdef(con.oid))
+	 FROM pg_constraint con WHERE con.connamespace = 'public'::regnamespace`,
+	`SELECT 'index ' || pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+	 WHERE c.relnamespace = 'public'::regnamespace`,
+	`SELECT format('policy %s.%s %s %s %s %s', tablename, policyname, cmd, roles::text, coalesce(qual, '-'), coalesce(with_check, '-'))
+	 FROM pg_policies WHERE schemaname = 'public'`,
+	`SELECT 'trigger ' || pg_get_triggerdef(t.oid) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+	 WHERE c.relnamespace = 'public'::regnamespace AND NOT t.tgisinternal`,
+	`SELECT 'function ' || pg_get_functiondef(p.oid) FROM pg_proc p
+	 WHERE p.pronamespace = 'public'::regnamespace AND p.prokind IN ('f', 'p')
+	   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')`,
+}
+
+// catalogFingerprint returns the sorted description of the schema of the
+// database that pool is connected to.
+func catalogFingerprint(t *testing.T, pool *pgxpool.Pool) []string {
+	t.Helper()
+	var lines []string
+	for _, q := range catalogQueries {
+		rows, err := pool.Query(context.Background(), q)
+		if err != nil {
+			t.Fatalf("fingerprint: %v\n%s", err, q)
+		}
+		got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatalf("fingerprint: %v\n%s", err, q)
+		}
+		lines = append(lines, got...)
+	}
+	slices.Sort(lines)
+	return lines
+}
+
+// requireSameCatalog fails the test when two fingerprints differ.
+func requireSameCatalog(t *testing.T, what string, want, got []string) {
+	t.Helper()
+	if slices.Equal(want, got) {
+		return
+	}
+	var b strings.Builder
+	for _, l := range want {
+		if !slices.Contains(got, l) {
+			fmt.Fprintf(&b, "\n  - %s", l)
+		}
+	}
+	for _, l := range got {
+		if !slices.Contains(want, l) {
+			fmt.Fprintf(&b, "\n  + %s", l)
+		}
+	}
+	t.Fatalf("%s: the schema differs (- expected, + got):%s", what, b.String())
+}
+
+// TestCommandLine checks the exit statuses of help and of invocations
+// that are wrong before any database work.
+func TestCommandLine(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"POSTGRES_HOST": "/nonexistent", "TAKARO_DATA_DIR": t.TempDir()}
+	for _, tc := range []struct {
+		args   []string
+		code   int
+		stderr string
+	}{
+		{nil, 0, "usage: takaro"},
+		{[]string{"help"}, 0, "db rollback"},
+		{[]string{"--help"}, 0, "db migrate"},
+		{[]string{"nonsense"}, 2, "usage: takaro"},
+		{[]string{"db"}, 2, "usage: takaro"},
+		{[]string{"db:nonsense"}, 2, "usage: takaro"},
+		{[]string{"db", "migrate", "-h"}, 0, "-database-url"},
+		{[]string{"db", "migrate", "-no-such-flag"}, 2, "no-such-flag"},
+		{[]string{"db", "migrate", "now"}, 2, `takes no arguments, not "now"`},
+		{[]string{"db:migrate", "now"}, 2, `takes no arguments, not "now"`},
+		// Not "roll back three": rollback takes the latest only.
+		{[]string{"db", "rollback", "3"}, 2, `takes no arguments, not "3"`},
+		{[]string{"db:rollback", "3"}, 2, `takes no arguments, not "3"`},
+		{[]string{"db", "status", "all"}, 2, "takes no arguments"},
+		{[]string{"config", "extra"}, 2, "takes no arguments"},
+		{[]string{"config", "-encryption-key-file", "/nonexistent/key"}, 2, "encryption-key-file"},
+		{[]string{"db", "create"}, 2, "db create NAME"},
+		{[]string{"db", "create", "a", "b", "-dir", t.TempDir()}, 2, "db create NAME"},
+	} {
+		o := takaro(t, env, tc.args...)
+		if o.code != tc.code || !strings.Contains(o.stderr, tc.stderr) {
+			t.Errorf("takaro %q: want exit status %d and %q on stderr, got:\n%s", tc.args, tc.code, tc.stderr, o)
+		}
+	}
+}
