@@ -59,7 +59,14 @@ func (b *syncBuffer) String() string {
 // its configuration before it starts.
 func newTestServer(t testing.TB, opts ...func(*httpapi.Config)) *testServer {
 	t.Helper()
-	db := pgtest.New(t).Open(t, postgres.Options{})
+	return newTestServerOn(t, pgtest.New(t).Open(t, postgres.Options{}), opts...)
+}
+
+// newTestServerOn is newTestServer over a data core the test opened itself:
+// for example a second one on the same database, or one whose pool
+// configuration (pgtest.Database.Config) carries a pgx tracer.
+func newTestServerOn(t testing.TB, db *postgres.DB, opts ...func(*httpapi.Config)) *testServer {
+	t.Helper()
 	logs := &syncBuffer{}
 	cfg := httpapi.Config{
 		Domains: db, Users: db, Roles: db, GameServers: db, Players: db, Variables: db, Events: db, Auth: db,
@@ -102,7 +109,7 @@ type response struct {
 type header struct{ name, value string }
 
 func bearer(token string) header { return header{"Authorization", "Bearer " + token} }
-func adminHeader() header       { return header{"X-Takaro-Admin-Token", testAdminSecret} }
+func adminHeader() header        { return header{"X-Takaro-Admin-Token", testAdminSecret} }
 
 // do sends a request; body is JSON-encoded unless it is a string or nil.
 func (s *testServer) do(method, path string, body any, headers ...header) *response {
@@ -133,7 +140,7 @@ func (s *testServer) do(method, path string, body any, headers ...header) *respo
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	defer res.Body.Close()
+	defer func() { _ = res.Body.Close() }()
 	raw, err := io.ReadAll(res.Body)
 	if err != nil {
 		s.t.Fatal(err)
