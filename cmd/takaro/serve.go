@@ -63,7 +63,7 @@ func (a *app) prepareSchema(ctx context.Context, db *postgres.DB) error {
 	if err != nil {
 		return err
 	}
-	defer m.Close()
+	defer func() { _ = m.Close() }()
 	if !a.cfg.Migrate {
 		if err := m.CheckCurrent(ctx); err != nil {
 			return fmt.Errorf("%w (or start with --migrate, or TAKARO_MIGRATE=true)", err)
