@@ -211,8 +211,8 @@ func identitySQL(subject, userID, seenCond string, credential bool) string {
 	return `WITH subject AS MATERIALIZED (` + subject + `),
 	u AS MATERIALIZED (
 		SELECT u.id, u.is_dashboard_user, u.player_id
-		FROM users u JOIN subject ON u.id = subject.user_id
-		WHERE u.domain = $1
+		FROM users u
+		WHERE u.domain = $1 AND u.id = (SELECT user_id FROM subject)
 	),
 	held AS (
 		SELECT rou.role_id FROM role_on_user rou JOIN u ON rou.user_id = u.id
@@ -294,7 +294,7 @@ func scanIdentity(rows pgx.Rows) (*identityRow, error) {
 // credential, user, domain state and permissions afresh, so revocation and
 // role changes apply to the next request. Only a token this process has
 // not verified against the stored hash costs a second round trip with one
-// crypt().
+// crypt(), shared by concurrent requests with the same token.
 func (db *DB) Authenticate(ctx context.Context, token string) (*takaro.Identity, error) {
 	t, err := takaro.ParseToken(token)
 	if err != nil {
@@ -321,18 +321,14 @@ func (db *DB) Authenticate(ctx context.Context, token string) (*takaro.Identity,
 		db.creds.remove(key)
 		return nil, notAuthorized()
 	}
-	if cached != nil && *cached == *row.secretHash {
-		db.creds.hits.Add(1)
-	} else {
-		ok, err := db.verifySecret(ctx, t, *row.secretHash, row.identity.UserID)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			db.creds.remove(key)
-			return nil, notAuthorized()
-		}
-		db.creds.put(key, *row.secretHash)
+	ok, err := db.creds.verify(ctx, key, *row.secretHash, func() (bool, error) {
+		return db.verifySecret(ctx, t, *row.secretHash, row.identity.UserID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, notAuthorized()
 	}
 	id := row.identity
 	id.Domain = t.Domain

@@ -1,6 +1,9 @@
 package postgres
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Test-only access to the credential cache, so its bounds and expiry can be
 // checked with a fake clock.
@@ -18,3 +21,7 @@ func (c *CredentialCacheForTest) Put(token, hash string) { c.c.put(tokenCacheKey
 func (c *CredentialCacheForTest) Remove(token string) { c.c.remove(tokenCacheKey(token)) }
 
 func (c *CredentialCacheForTest) Len() int { return c.c.len() }
+
+func (c *CredentialCacheForTest) Verify(ctx context.Context, token, hash string, check func() (bool, error)) (bool, error) {
+	return c.c.verify(ctx, tokenCacheKey(token), hash, check)
+}

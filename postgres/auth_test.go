@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -498,12 +499,14 @@ func TestAuthenticateCachesTheVerification(t *testing.T) {
 		t.Fatalf("after three requests: %+v, want still one verification and two hits", st)
 	}
 
-	// Concurrent requests share the cache safely.
+	// Concurrent requests with a token that is not cached yet share one
+	// verification.
+	third := pdb.Open(t, postgres.Options{})
 	var wg sync.WaitGroup
 	errs := make(chan error, 20)
 	for range 20 {
 		wg.Go(func() {
-			if _, err := other.Authenticate(context.Background(), s.Token); err != nil {
+			if _, err := third.Authenticate(context.Background(), s.Token); err != nil {
 				errs <- err
 			}
 		})
@@ -513,8 +516,8 @@ func TestAuthenticateCachesTheVerification(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	if st := other.CredentialStats(); st.Verifications != 1 {
-		t.Fatalf("after concurrent requests: %+v, want still one verification", st)
+	if st := third.CredentialStats(); st.Verifications != 1 || st.CacheHits != 19 {
+		t.Fatalf("after 20 concurrent requests: %+v, want one verification and 19 hits", st)
 	}
 
 	// A wrong secret is verified (and refused) every time, never cached.
@@ -567,6 +570,63 @@ func TestCredentialCacheIsBoundedAndExpires(t *testing.T) {
 	c.Remove("c")
 	if c.Get("c") != "" || c.Len() != 1 {
 		t.Fatal("remove kept the entry")
+	}
+}
+
+func TestCredentialCacheSharesAVerification(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := postgres.NewCredentialCacheForTest(10, time.Minute, nil)
+	verifyAll := func(hash string, check func() (bool, error)) (oks, errs int) {
+		t.Helper()
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for range 10 {
+			wg.Go(func() {
+				ok, err := c.Verify(ctx, "token", hash, check)
+				mu.Lock()
+				defer mu.Unlock()
+				if ok {
+					oks++
+				}
+				if err != nil {
+					errs++
+				}
+			})
+		}
+		wg.Wait()
+		return oks, errs
+	}
+
+	var calls atomic.Int32
+	release := make(chan struct{})
+	go func() { time.Sleep(20 * time.Millisecond); close(release) }()
+	oks, errs := verifyAll("hash 1", func() (bool, error) { calls.Add(1); <-release; return true, nil })
+	if oks != 10 || errs != 0 || calls.Load() != 1 || c.Get("token") != "hash 1" {
+		t.Fatalf("%d ok, %d errors, %d checks; want 10 ok from one check, cached", oks, errs, calls.Load())
+	}
+
+	// Another stored hash is checked again; a mismatch drops the entry.
+	calls.Store(0)
+	oks, errs = verifyAll("hash 2", func() (bool, error) { calls.Add(1); return false, nil })
+	if oks != 0 || errs != 0 || calls.Load() == 0 || c.Get("token") != "" {
+		t.Fatalf("%d ok, %d errors, %d checks; want refusals and no entry", oks, errs, calls.Load())
+	}
+
+	// A failed check (say, a cancelled request) is not shared: the others
+	// check for themselves.
+	calls.Store(0)
+	release = make(chan struct{})
+	go func() { time.Sleep(20 * time.Millisecond); close(release) }()
+	oks, errs = verifyAll("hash 3", func() (bool, error) {
+		if calls.Add(1) == 1 {
+			<-release
+			return false, context.Canceled
+		}
+		return true, nil
+	})
+	if oks != 9 || errs != 1 {
+		t.Fatalf("%d ok, %d errors; want the failure only for the caller that had it", oks, errs)
 	}
 }
 

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"context"
 	"crypto/sha256"
 	"sync"
 	"sync/atomic"
@@ -14,7 +15,9 @@ import (
 // credential's row on every request (that is how revocation, expiry and a
 // changed role take effect at once); when the row's hash is the remembered
 // one, the token is accepted without crypt(). A replaced hash does not
-// match, so the token is verified again.
+// match, so the token is verified again. Concurrent requests with the same
+// token that is not cached yet (a dashboard loads several resources at
+// once) share one verification.
 //
 // The key is SHA-256 of the whole token text, so the process never keeps a
 // usable token in memory, and a token with the same credential id but
@@ -37,10 +40,24 @@ type cachedCredential struct {
 	expires time.Time
 }
 
+// flightKey names one verification: a token against one stored hash.
+type flightKey struct {
+	key  cacheKey
+	hash string
+}
+
+// flight is a verification in progress; done is closed when it ends.
+type flight struct {
+	done chan struct{}
+	ok   bool
+	err  error
+}
+
 // credentialCache is safe for concurrent use; its zero value is ready.
 type credentialCache struct {
 	mu      sync.Mutex
 	entries map[cacheKey]cachedCredential
+	flights map[flightKey]*flight
 	// size and idle override the defaults (tests); now is the clock.
 	size int
 	idle time.Duration
@@ -79,6 +96,10 @@ func (c *credentialCache) get(key cacheKey) string {
 	now := c.clock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.getLocked(key, now)
+}
+
+func (c *credentialCache) getLocked(key cacheKey, now time.Time) string {
 	e, ok := c.entries[key]
 	if !ok {
 		return ""
@@ -92,11 +113,67 @@ func (c *credentialCache) get(key cacheKey) string {
 	return e.hash
 }
 
+// verify reports whether the token (key) matches the stored hash: at once
+// when the token was verified against that hash before, otherwise by
+// check, which runs once for all concurrent callers with the same token
+// and hash. A match is cached; a mismatch drops the token's entry.
+func (c *credentialCache) verify(ctx context.Context, key cacheKey, hash string, check func() (bool, error)) (bool, error) {
+	fk := flightKey{key, hash}
+	c.mu.Lock()
+	// Looked up under the lock that a finishing verification holds while
+	// it caches its result, so no caller starts a second one.
+	if c.getLocked(key, c.clock()) == hash {
+		c.mu.Unlock()
+		c.hits.Add(1)
+		return true, nil
+	}
+	if f, ok := c.flights[fk]; ok {
+		c.mu.Unlock()
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
+		if f.err != nil { // the other caller's failure, perhaps its own cancellation
+			return check()
+		}
+		if f.ok {
+			c.hits.Add(1)
+		}
+		return f.ok, nil
+	}
+	if c.flights == nil {
+		c.flights = make(map[flightKey]*flight)
+	}
+	f := &flight{done: make(chan struct{})}
+	c.flights[fk] = f
+	c.mu.Unlock()
+
+	defer func() {
+		c.mu.Lock()
+		delete(c.flights, fk)
+		switch {
+		case f.ok:
+			c.putLocked(key, hash, c.clock())
+		case f.err == nil:
+			delete(c.entries, key)
+		}
+		c.mu.Unlock()
+		close(f.done)
+	}()
+	f.ok, f.err = check()
+	return f.ok, f.err
+}
+
 // put remembers that the token's secret matches hash.
 func (c *credentialCache) put(key cacheKey, hash string) {
 	now := c.clock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.putLocked(key, hash, now)
+}
+
+func (c *credentialCache) putLocked(key cacheKey, hash string, now time.Time) {
 	if c.entries == nil {
 		c.entries = make(map[cacheKey]cachedCredential)
 	}
@@ -108,7 +185,7 @@ func (c *credentialCache) put(key cacheKey, hash string) {
 
 // evict makes room for one entry: it drops the expired entries, or else
 // one arbitrary entry (Go randomises map iteration). It runs only after a
-// crypt() verification, which costs far more than the sweep.
+// crypt(), which costs far more than the sweep.
 func (c *credentialCache) evict(now time.Time) {
 	for k, e := range c.entries {
 		if !now.Before(e.expires) {
@@ -140,7 +217,8 @@ func (c *credentialCache) len() int {
 // CredentialStats describes how bearer tokens were checked since the DB
 // was opened, for metrics.
 type CredentialStats struct {
-	// CacheHits counts tokens accepted without a crypt() verification.
+	// CacheHits counts tokens accepted without a crypt() verification of
+	// their own: found in the cache, or verified by a concurrent request.
 	CacheHits uint64
 	// Verifications counts crypt() verifications of a token's secret,
 	// successful or not.

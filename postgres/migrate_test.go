@@ -534,13 +534,6 @@ func TestMigrationsRollBackWithData(t *testing.T) {
 // 00003 while a user is linked to a player.
 func TestMigration00003RoundTripWithLinkedUser(t *testing.T) {
 	t.Parallel()
-	t.Skip("KNOWN BUG in postgres/migrations/00003 (Down): rolling it back keeps users.player_id, and reapplying it " +
-		"adds the users -> players foreign key while the users rows reference players that no longer exist. " +
-		"PostgreSQL checks a new foreign key with a query that FORCE ROW LEVEL SECURITY filters for the owning role, " +
-		"which sees no rows, so the violation goes unnoticed (UPDATEs in migrations are silently filtered the same way). " +
-		"Fix: in the Down, before dropping players: ALTER TABLE users NO FORCE ROW LEVEL SECURITY; " +
-		"UPDATE users SET player_id = NULL WHERE player_id IS NOT NULL; ALTER TABLE users FORCE ROW LEVEL SECURITY; " +
-		"then delete this skip")
 	db := pgtest.New(t)
 	d := db.Open(t, postgres.Options{})
 	m := migNewMigrator(t, d, postgres.Migrations())

@@ -40,7 +40,6 @@ CREATE TABLE users (
     password_hash     text        CONSTRAINT users_password_hash_bcrypt CHECK (password_hash ~ '^\$2[abxy]\$[0-9]{2}\$[./A-Za-z0-9]{53}$'),
     is_dashboard_user boolean     NOT NULL DEFAULT false,
     discord_id        text        CHECK (char_length(discord_id) BETWEEN 1 AND 255),
-    player_id         uuid,
     last_seen         timestamptz NOT NULL DEFAULT now(),
     created_at        timestamptz NOT NULL DEFAULT now(),
     updated_at        timestamptz NOT NULL DEFAULT now(),

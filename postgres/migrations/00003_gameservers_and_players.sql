@@ -46,7 +46,11 @@ CREATE TABLE players (
 );
 
 -- A user's linked player; deleting the player unlinks it (PostgreSQL 15
--- lets SET NULL clear player_id alone and keep the domain).
+-- lets SET NULL clear player_id alone and keep the domain). The column
+-- comes and goes with the players table: a migration cannot clear it on
+-- the way down, because forced row-level security hides every tenant row
+-- from the migrating role.
+ALTER TABLE users ADD COLUMN player_id uuid;
 ALTER TABLE users ADD FOREIGN KEY (domain, player_id) REFERENCES players (domain, id) ON DELETE SET NULL (player_id);
 CREATE INDEX users_player_idx ON users (domain, player_id);
 
@@ -104,7 +108,6 @@ SELECT takaro_isolate_tenant_table('role_on_player');
 -- +goose Down
 DROP TABLE role_on_player;
 DROP TABLE player_on_gameserver;
-DROP INDEX users_player_idx;
-ALTER TABLE users DROP CONSTRAINT users_domain_player_id_fkey;
+ALTER TABLE users DROP COLUMN player_id;
 DROP TABLE players;
 DROP TABLE gameservers;

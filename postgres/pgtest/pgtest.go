@@ -83,9 +83,11 @@ func NewEmpty(t testing.TB, ownedByTestRole bool) *Database {
 	s := get(t)
 	owner := TestRole
 	if !ownedByTestRole {
-		owner = "CURRENT_USER"
+		if err := s.admin.QueryRow(context.Background(), "SELECT current_user").Scan(&owner); err != nil {
+			t.Fatal(err)
+		}
 	}
-	return s.create(t, "TEMPLATE template0 OWNER "+owner)
+	return s.create(t, "TEMPLATE template0 OWNER "+pgx.Identifier{owner}.Sanitize())
 }
 
 // Admin returns a pool connected as the server's admin role, for tests
