@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -198,7 +200,7 @@ func decodeBody(r *http.Request, t reflect.Type) (any, error) {
 	dec := json.NewDecoder(strings.NewReader(string(data)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v.Interface()); err != nil {
-		return nil, decodeError(err)
+		return nil, decodeError(err, data, t)
 	}
 	if dec.More() {
 		return nil, takaro.Errorf(takaro.CodeBadRequest, "Invalid JSON")
@@ -211,27 +213,113 @@ func decodeBody(r *http.Request, t reflect.Type) (any, error) {
 
 var unknownFieldPattern = regexp.MustCompile(`^json: unknown field "(.*)"$`)
 
-// decodeError explains why a body could not be decoded, naming the field.
-func decodeError(err error) error {
+// decodeError explains why data, a body of type t, could not be decoded,
+// naming the field.
+func decodeError(err error, data []byte, t reflect.Type) error {
 	if m := unknownFieldPattern.FindStringSubmatch(err.Error()); m != nil {
 		e := takaro.Invalid(m[1], "should not exist")
 		e.Message = "property " + e.Message // as the reference words it
 		return e
 	}
-	if typeErr, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
-		field := typeErr.Field
-		if field == "" {
-			field = "body"
-		}
-		return takaro.Invalid(field, "must be %s", jsonKind(typeErr.Type))
-	}
 	if _, ok := errors.AsType[*json.SyntaxError](err); ok || errors.Is(err, io.ErrUnexpectedEOF) {
 		return takaro.Errorf(takaro.CodeBadRequest, "Invalid JSON")
 	}
-	// Errors from a type's own UnmarshalJSON (a UUID, a time, a filter
-	// value) carry their reason but not the field; json wraps none of
-	// them with a path, so the reason alone is what can be said.
-	return takaro.Invalid("body", "is invalid: %s", strings.TrimPrefix(err.Error(), "json: "))
+	// json names the field of a type error in Go's terms (an embedded
+	// struct's Go name, no index), and not at all for the errors of a
+	// type's own UnmarshalJSON or UnmarshalText (a UUID, a time, a filter's
+	// values), so the field is found by decoding the body's properties one
+	// by one.
+	field, ft := invalidField(data, t, "")
+	if typeErr, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		if field == "" {
+			field = cmp.Or(typeErr.Field, "body")
+		}
+		return takaro.Invalid(field, "must be %s", jsonKind(typeErr.Type))
+	}
+	if field == "" {
+		return takaro.Invalid("body", "is invalid: %s", strings.TrimPrefix(err.Error(), "json: "))
+	}
+	for ft.Kind() == reflect.Pointer {
+		ft = ft.Elem()
+	}
+	if ft == uuidType || ft == timeType {
+		return takaro.Invalid(field, "must be %s", jsonKind(ft))
+	}
+	return takaro.Invalid(field, "is invalid: %s", strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// invalidField returns the path and type of the first property of data, a
+// JSON value of type t, whose value does not decode: "playerId",
+// "permissions[0].permissionId", "filters.name". It returns "" when no
+// single property is to blame.
+func invalidField(data []byte, t reflect.Type, path string) (string, reflect.Type) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == timeType || t == uuidType || t == rawMessageType {
+		return "", nil
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(data, &obj) != nil {
+			return "", nil
+		}
+		for _, f := range jsonFields(t) {
+			for name, raw := range obj {
+				if strings.EqualFold(name, f.name) { // as encoding/json matches names
+					if p, pt := invalidValue(raw, f.typ, joinPath(path, f.name)); p != "" {
+						return p, pt
+					}
+				}
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		var items []json.RawMessage
+		if json.Unmarshal(data, &items) != nil {
+			return "", nil
+		}
+		for i, raw := range items {
+			if p, pt := invalidValue(raw, t.Elem(), path+"["+strconv.Itoa(i)+"]"); p != "" {
+				return p, pt
+			}
+		}
+	case reflect.Map:
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(data, &obj) != nil {
+			return "", nil
+		}
+		keys := make([]string, 0, len(obj))
+		for k := range obj {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			if p, pt := invalidValue(obj[k], t.Elem(), joinPath(path, k)); p != "" {
+				return p, pt
+			}
+		}
+	}
+	return "", nil
+}
+
+// invalidValue returns path and t when raw does not decode as t, or the
+// deeper property that is to blame; "" when it decodes.
+func invalidValue(raw json.RawMessage, t reflect.Type, path string) (string, reflect.Type) {
+	if json.Unmarshal(raw, reflect.New(t).Interface()) == nil {
+		return "", nil
+	}
+	if p, pt := invalidField(raw, t, path); p != "" {
+		return p, pt
+	}
+	return path, t
+}
+
+func joinPath(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
 }
 
 // checkRequired reports the first required property missing from the top
