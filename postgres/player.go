@@ -77,34 +77,45 @@ func (db *DB) UpsertPlayer(ctx context.Context, in takaro.PlayerUpsert) (*takaro
 	}
 	var player takaro.Player
 	err := db.inDomain(ctx, func(tx *Tx) error {
-		rows, err := tx.Query(ctx, `SELECT id FROM players WHERE domain = $1
-			AND (steam_id = $2 OR xbox_live_id = $3 OR epic_online_services_id = $4 OR platform_id = $5) FOR UPDATE`,
-			tx.Domain, in.SteamID, in.XboxLiveID, in.EpicOnlineServicesID, in.PlatformID)
-		if err != nil {
-			return err
-		}
-		ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
-		if err != nil {
-			return err
-		}
-		switch len(ids) {
-		case 0:
-			err = tx.QueryRow(ctx, `INSERT INTO players AS t (domain, name, steam_id, xbox_live_id, epic_online_services_id, platform_id)
-				VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+playerObject.build("t"),
-				tx.Domain, in.Name, in.SteamID, in.XboxLiveID, in.EpicOnlineServicesID, in.PlatformID).Scan(&player)
+		// Two upserts of a player nobody has seen yet both find no row. The
+		// insert of the second waits for the first and then inserts
+		// nothing; looking again finds the first one's player.
+		for attempt := 0; ; attempt++ {
+			rows, err := tx.Query(ctx, `SELECT id FROM players WHERE domain = $1
+				AND (steam_id = $2 OR xbox_live_id = $3 OR epic_online_services_id = $4 OR platform_id = $5) FOR UPDATE`,
+				tx.Domain, in.SteamID, in.XboxLiveID, in.EpicOnlineServicesID, in.PlatformID)
 			if err != nil {
+				return err
+			}
+			ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+			if err != nil {
+				return err
+			}
+			switch len(ids) {
+			case 0:
+				err = tx.QueryRow(ctx, `INSERT INTO players AS t (domain, name, steam_id, xbox_live_id, epic_online_services_id, platform_id)
+					VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING `+playerObject.build("t"),
+					tx.Domain, in.Name, in.SteamID, in.XboxLiveID, in.EpicOnlineServicesID, in.PlatformID).Scan(&player)
+				if errors.Is(err, pgx.ErrNoRows) {
+					if attempt < 3 {
+						continue
+					}
+					return takaro.Errorf(takaro.CodeConflict, "The player was changed concurrently; try again")
+				}
+				if err != nil {
+					return translateError(err, "player")
+				}
+				return recordEvent(ctx, tx, takaro.EventCreate{EventName: takaro.EventPlayerCreated, PlayerID: &player.ID})
+			case 1:
+				err = tx.QueryRow(ctx, `UPDATE players AS t SET name = coalesce($3, t.name), steam_id = coalesce($4, t.steam_id),
+						xbox_live_id = coalesce($5, t.xbox_live_id), epic_online_services_id = coalesce($6, t.epic_online_services_id),
+						platform_id = coalesce($7, t.platform_id)
+					WHERE t.domain = $1 AND t.id = $2 RETURNING `+playerObject.build("t"),
+					tx.Domain, ids[0], in.Name, in.SteamID, in.XboxLiveID, in.EpicOnlineServicesID, in.PlatformID).Scan(&player)
 				return translateError(err, "player")
 			}
-			return recordEvent(ctx, tx, takaro.EventCreate{EventName: takaro.EventPlayerCreated, PlayerID: &player.ID})
-		case 1:
-			err = tx.QueryRow(ctx, `UPDATE players AS t SET name = coalesce($3, t.name), steam_id = coalesce($4, t.steam_id),
-					xbox_live_id = coalesce($5, t.xbox_live_id), epic_online_services_id = coalesce($6, t.epic_online_services_id),
-					platform_id = coalesce($7, t.platform_id)
-				WHERE t.domain = $1 AND t.id = $2 RETURNING `+playerObject.build("t"),
-				tx.Domain, ids[0], in.Name, in.SteamID, in.XboxLiveID, in.EpicOnlineServicesID, in.PlatformID).Scan(&player)
-			return translateError(err, "player")
+			return takaro.Errorf(takaro.CodeConflict, "The given platform ids belong to different players")
 		}
-		return takaro.Errorf(takaro.CodeConflict, "The given platform ids belong to different players")
 	})
 	if err != nil {
 		return nil, err

@@ -87,7 +87,19 @@ func (db *DB) UpdateVariable(ctx context.Context, id uuid.UUID, upd takaro.Varia
 	}
 	var v takaro.Variable
 	err := db.inDomain(ctx, func(tx *Tx) error {
-		err := tx.QueryRow(ctx, `UPDATE variables AS t SET key = coalesce($3, t.key), value = $4, expires_at = $5,
+		// An expired variable that holds the key in the target scope is
+		// invisible, and gives way as it does to a new variable.
+		_, err := tx.Exec(ctx, `DELETE FROM variables d USING variables t
+			WHERE t.domain = $1 AND t.id = $2 AND `+notExpired+` AND d.domain = t.domain AND d.id <> t.id
+				AND d.expires_at <= now() AND d.key = coalesce($3, t.key)
+				AND d.gameserver_id IS NOT DISTINCT FROM coalesce($4, t.gameserver_id)
+				AND d.player_id IS NOT DISTINCT FROM coalesce($5, t.player_id)
+				AND d.module_id IS NOT DISTINCT FROM coalesce($6, t.module_id)`,
+			tx.Domain, id, upd.Key, upd.GameServerID, upd.PlayerID, upd.ModuleID)
+		if err != nil {
+			return err
+		}
+		err = tx.QueryRow(ctx, `UPDATE variables AS t SET key = coalesce($3, t.key), value = $4, expires_at = $5,
 				gameserver_id = coalesce($6, t.gameserver_id), player_id = coalesce($7, t.player_id), module_id = coalesce($8, t.module_id)
 			WHERE t.domain = $1 AND t.id = $2 AND `+notExpired+` RETURNING `+variableObject.build("t"),
 			tx.Domain, id, upd.Key, upd.Value, upd.ExpiresAt, upd.GameServerID, upd.PlayerID, upd.ModuleID).Scan(&v)
