@@ -56,11 +56,16 @@ INSERT INTO permissions (code, friendly_name, description) VALUES
     ('SEND_DISCORD_MESSAGE', 'Send Discord Message', 'Send messages to Discord');
 
 -- takaro_set_updated_at keeps updated_at true without relying on every
--- UPDATE statement to remember it.
+-- UPDATE statement to remember it. Recording when a row was last seen or
+-- used is bookkeeping, not a change of the row, and leaves it alone.
 -- +goose StatementBegin
 CREATE FUNCTION takaro_set_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    bookkeeping CONSTANT text[] := '{updated_at,last_seen,last_seen_at,last_used_at}';
 BEGIN
-    NEW.updated_at := now();
+    IF to_jsonb(NEW) - bookkeeping IS DISTINCT FROM to_jsonb(OLD) - bookkeeping THEN
+        NEW.updated_at := now();
+    END IF;
     RETURN NEW;
 END
 $$;
