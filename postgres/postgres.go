@@ -21,6 +21,11 @@ type Options struct {
 	// BcryptCost is the crypt() work factor for new hashes (4–31); zero
 	// means DefaultBcryptCost.
 	BcryptCost int
+	// AllowInsecureTransport lets a DB with Keys use connections that are
+	// neither encrypted nor local (see transport.go); without it such
+	// connections are refused with ErrInsecureTransport. A DB without
+	// Keys never sends a key and is not restricted.
+	AllowInsecureTransport bool
 }
 
 // DB is the data core's handle on one PostgreSQL database.
@@ -33,13 +38,17 @@ type DB struct {
 }
 
 // Open connects to the database and checks that the connecting role is
-// subject to row-level security. It does not touch the schema.
+// subject to row-level security. It does not touch the schema. With Keys,
+// it refuses insecure connections unless AllowInsecureTransport.
 func Open(ctx context.Context, cfg *pgxpool.Config, opts Options) (*DB, error) {
 	if opts.BcryptCost == 0 {
 		opts.BcryptCost = DefaultBcryptCost
 	}
 	if opts.BcryptCost < 4 || opts.BcryptCost > 31 {
 		return nil, fmt.Errorf("bcrypt cost must be between 4 and 31, not %d", opts.BcryptCost)
+	}
+	if opts.Keys != nil && !opts.AllowInsecureTransport {
+		cfg = refuseInsecureTransport(cfg)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
