@@ -44,6 +44,10 @@ type Options struct {
 	// Settings are extra postgresql.conf settings, such as fsync=off for
 	// throwaway test clusters. They are rewritten on every start.
 	Settings map[string]string
+	// HBA are extra pg_hba.conf lines, placed after initdb's (which trust
+	// local connections), for example to let a test role connect over TCP
+	// from another address. They are rewritten on every start.
+	HBA []string
 }
 
 // Cluster is a running embedded PostgreSQL server.
@@ -113,6 +117,9 @@ func Ensure(ctx context.Context, opts Options) (*Cluster, error) {
 		}
 	}
 	if err := c.writeSettings(owner, opts.Settings); err != nil {
+		return nil, err
+	}
+	if err := c.writeHBA(opts.HBA); err != nil {
 		return nil, err
 	}
 	if c.running(ctx, bin, owner) {
@@ -331,6 +338,31 @@ func (c *Cluster) writeSettings(o *owner, extra map[string]string) error {
 	}
 	if o != nil {
 		return os.Chown(path, int(o.uid), int(o.gid))
+	}
+	return nil
+}
+
+// hbaMarker starts the lines of Options.HBA in pg_hba.conf.
+const hbaMarker = "# Added by takaro from embedded.Options.HBA; rewritten on every start.\n"
+
+// writeHBA replaces the lines that follow hbaMarker in pg_hba.conf (none
+// at first) with lines.
+func (c *Cluster) writeHBA(lines []string) error {
+	path := filepath.Join(c.dir, "data", "pg_hba.conf")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("embedded postgres: %w", err)
+	}
+	conf, _, _ := strings.Cut(string(b), hbaMarker)
+	if len(lines) > 0 {
+		conf += hbaMarker + strings.Join(lines, "\n") + "\n"
+	}
+	if conf == string(b) {
+		return nil
+	}
+	// The file keeps its owner (the cluster's) and mode.
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		return fmt.Errorf("embedded postgres: %w", err)
 	}
 	return nil
 }
