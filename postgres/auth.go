@@ -322,7 +322,14 @@ func (db *DB) Authenticate(ctx context.Context, token string) (*takaro.Identity,
 		return nil, notAuthorized()
 	}
 	ok, err := db.creds.verify(ctx, key, *row.secretHash, func() (bool, error) {
-		return db.verifySecret(ctx, t, *row.secretHash, row.identity.UserID)
+		if db.creds.throttle(t.ID) {
+			return false, nil
+		}
+		ok, err := db.verifySecret(ctx, t, *row.secretHash, row.identity.UserID)
+		if err == nil && !ok {
+			db.creds.fail(t.ID)
+		}
+		return ok, err
 	})
 	if err != nil {
 		return nil, err

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // Verifying a bearer token's secret is a bcrypt crypt() inside PostgreSQL:
@@ -31,7 +33,22 @@ const (
 	// Each use extends it, so a token in active use is verified once per
 	// process and idle ones drop out. It plays no part in revocation.
 	credentialCacheIdle = 5 * time.Minute
+
+	// Wrong secrets are throttled per credential: after maxFailures of them
+	// for one credential id within failureWindow, further verifications of
+	// that id are refused without a crypt(), so guessing at a known key id
+	// cannot spend the database's CPU. Tokens already verified (cached)
+	// keep working; a legitimate but uncached token of that credential
+	// waits out the window.
+	maxFailures   = 5
+	failureWindow = time.Minute
 )
+
+// failureCount is the wrong secrets of one credential since a time.
+type failureCount struct {
+	n     int
+	since time.Time
+}
 
 type cacheKey = [sha256.Size]byte
 
@@ -55,9 +72,10 @@ type flight struct {
 
 // credentialCache is safe for concurrent use; its zero value is ready.
 type credentialCache struct {
-	mu      sync.Mutex
-	entries map[cacheKey]cachedCredential
-	flights map[flightKey]*flight
+	mu       sync.Mutex
+	entries  map[cacheKey]cachedCredential
+	flights  map[flightKey]*flight
+	failures map[uuid.UUID]failureCount
 	// size and idle override the defaults (tests); now is the clock.
 	size int
 	idle time.Duration
@@ -65,6 +83,7 @@ type credentialCache struct {
 
 	hits          atomic.Uint64
 	verifications atomic.Uint64
+	throttled     atomic.Uint64
 }
 
 func tokenCacheKey(token string) cacheKey { return sha256.Sum256([]byte(token)) }
@@ -201,6 +220,53 @@ func (c *credentialCache) evict(now time.Time) {
 	}
 }
 
+// throttle reports whether verifications of credential id are refused
+// for now, having failed too often lately.
+func (c *credentialCache) throttle(id uuid.UUID) bool {
+	now := c.clock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f, ok := c.failures[id]
+	if !ok || now.Sub(f.since) >= failureWindow {
+		return false
+	}
+	if f.n >= maxFailures {
+		c.throttled.Add(1)
+		return true
+	}
+	return false
+}
+
+// fail records a wrong secret for credential id.
+func (c *credentialCache) fail(id uuid.UUID) {
+	now := c.clock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.failures == nil {
+		c.failures = make(map[uuid.UUID]failureCount)
+	}
+	f := c.failures[id]
+	if now.Sub(f.since) >= failureWindow {
+		f = failureCount{since: now}
+	}
+	f.n++
+	if _, known := c.failures[id]; !known && len(c.failures) >= c.capacity() {
+		// Bounded like the entries: ended windows go first, else any one.
+		for k, old := range c.failures {
+			if now.Sub(old.since) >= failureWindow {
+				delete(c.failures, k)
+			}
+		}
+		for k := range c.failures {
+			if len(c.failures) < c.capacity() {
+				break
+			}
+			delete(c.failures, k)
+		}
+	}
+	c.failures[id] = f
+}
+
 // remove forgets a token that no longer authenticates.
 func (c *credentialCache) remove(key cacheKey) {
 	c.mu.Lock()
@@ -225,6 +291,9 @@ type CredentialStats struct {
 	Verifications uint64
 	// Cached is the number of tokens in the cache now.
 	Cached int
+	// Throttled counts verifications refused without a crypt() because
+	// their credential had too many wrong secrets lately.
+	Throttled uint64
 }
 
 // CredentialStats returns the counters of the credential cache.
@@ -233,5 +302,6 @@ func (db *DB) CredentialStats() CredentialStats {
 		CacheHits:     db.creds.hits.Load(),
 		Verifications: db.creds.verifications.Load(),
 		Cached:        db.creds.len(),
+		Throttled:     db.creds.throttled.Load(),
 	}
 }

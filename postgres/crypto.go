@@ -164,8 +164,15 @@ func encryptExpr(plain, key string) string {
 // parameters from Keyring.decryptParams. It yields NULL when that key is
 // not configured, and raises SQLSTATE 39000 when the key does not fit.
 func decryptExpr(col, keyIDCol, ids, secrets string) string {
-	return "(SELECT pgp_sym_decrypt(" + col + ", k.secret) FROM unnest(" + ids + "::text[], " + secrets +
-		"::text[]) AS k(id, secret) WHERE k.id = " + keyIDCol + ")"
+	return "pgp_sym_decrypt(" + col + ", " + keyExpr(keyIDCol, ids, secrets) + ")"
+}
+
+// keyExpr is the SQL that yields the secret of the key whose identifier is
+// in column keyIDCol, or NULL when that key is not configured; ids and
+// secrets are as for decryptExpr. pgcrypto's functions are strict, so a
+// NULL key makes them yield NULL.
+func keyExpr(keyIDCol, ids, secrets string) string {
+	return "(SELECT k.secret FROM unnest(" + ids + "::text[], " + secrets + "::text[]) AS k(id, secret) WHERE k.id = " + keyIDCol + ")"
 }
 
 // DecryptError says that an encrypted value could not be read. It names the
