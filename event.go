@@ -73,6 +73,14 @@ type Event struct {
 	ActingUserID   *uuid.UUID      `json:"actingUserId"`
 	ActingModuleID *uuid.UUID      `json:"actingModuleId"`
 	Meta           json.RawMessage `json:"meta"`
+
+	// GameServer, Player and User are the rows the event names, present
+	// only when a search asks for them with extend "gameServer", "player"
+	// and "user" and the row still exists in the domain. A game server's
+	// connection info is never included.
+	GameServer *GameServer `json:"gameServer,omitzero"`
+	Player     *Player     `json:"player,omitzero"`
+	User       *User       `json:"user,omitzero"`
 }
 
 // EventCreate is the input for recording an event.

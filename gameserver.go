@@ -44,6 +44,10 @@ type GameServer struct {
 	Reachable      bool            `json:"reachable"`
 	Enabled        bool            `json:"enabled"`
 	IdentityToken  *string         `json:"identityToken"`
+
+	// Players are the players seen on the game server, present only when
+	// a search asks for them with extend "players".
+	Players []Player `json:"players,omitzero"`
 }
 
 // GameServerCreate is the input for creating a game server. ConnectionInfo

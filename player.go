@@ -19,6 +19,11 @@ type Player struct {
 	PlatformID           *string          `json:"platformId"`
 	PlaytimeSeconds      int              `json:"playtimeSeconds"`
 	RoleAssignments      []RoleAssignment `json:"roleAssignments"`
+
+	// PlayerOnGameServers are the player's presences on game servers,
+	// present only when a search asks for them with extend
+	// "playerOnGameServers".
+	PlayerOnGameServers []PlayerOnGameServer `json:"playerOnGameServers,omitzero"`
 }
 
 // PlayerUpsert creates a player, or updates the one with the same platform
@@ -70,6 +75,11 @@ type PlayerOnGameServer struct {
 	IP              *string   `json:"ip"`
 	LastSeen        time.Time `json:"lastSeen"`
 	PlaytimeSeconds int       `json:"playtimeSeconds"`
+
+	// GameServer and Player are present only when a search asks for them
+	// with extend "gameServer" and "player".
+	GameServer *GameServer `json:"gameServer,omitzero"`
+	Player     *Player     `json:"player,omitzero"`
 }
 
 // PlayerOnGameServerUpsert records that a player is known on a game server

@@ -27,6 +27,10 @@ type User struct {
 	PlayerID        *uuid.UUID       `json:"playerId"`
 	IsDashboardUser bool             `json:"isDashboardUser"`
 	Roles           []RoleAssignment `json:"roles"`
+
+	// Player is the linked player, present only when a search asks for it
+	// with extend "player" (and the user is linked).
+	Player *Player `json:"player,omitzero"`
 }
 
 // UserCreate is the input for creating a user.

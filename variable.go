@@ -22,6 +22,12 @@ type Variable struct {
 	GameServerID *uuid.UUID `json:"gameServerId"`
 	PlayerID     *uuid.UUID `json:"playerId"`
 	ModuleID     *uuid.UUID `json:"moduleId"`
+
+	// GameServer and Player are the variable's scope, present only when a
+	// search asks for them with extend "gameServer" and "player" (and the
+	// variable has that scope).
+	GameServer *GameServer `json:"gameServer,omitzero"`
+	Player     *Player     `json:"player,omitzero"`
 }
 
 // VariableCreate is the input for creating a variable.
