@@ -109,8 +109,13 @@ type domainClaims struct {
 
 const tokenIssuer = "takaro"
 
-// signDomainToken issues a token that acts as userID in domain.
+// signDomainToken issues a token that acts as userID in domain. Without a
+// secret there are none: a token signed with an empty key would be
+// refused by parseDomainToken anyway, and anyone could forge one.
 func (s *Server) signDomainToken(domain string, userID uuid.UUID, now time.Time) (string, error) {
+	if len(s.cfg.JWTSecret) == 0 {
+		return "", takaro.Errorf(takaro.CodeBadRequest, "Domain tokens are disabled (JWT_SECRET is not set)")
+	}
 	claims := domainClaims{
 		DomainID: domain,
 		RegisteredClaims: jwt.RegisteredClaims{

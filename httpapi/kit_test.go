@@ -133,7 +133,8 @@ func (k *kit) standardRole(name string) string {
 	defer k.mu.Unlock()
 	if k.roleIDs == nil {
 		var roles []takaro.Role
-		k.s.do(http.MethodPost, "/role/search", map[string]any{"filters": map[string]any{"system": true}}, k.root()).
+		k.s.do(http.MethodPost, "/role/search", map[string]any{"filters": map[string]any{"name": []string{
+			takaro.RoleRoot, takaro.RoleAdmin, takaro.RoleModerator, takaro.RolePlayer, takaro.RoleUser}}}, k.root()).
 			expect(k.t, http.StatusOK).decode(k.t, &roles)
 		k.roleIDs = map[string]string{}
 		for _, r := range roles {
@@ -142,7 +143,7 @@ func (k *kit) standardRole(name string) string {
 	}
 	id, ok := k.roleIDs[name]
 	if !ok {
-		k.t.Fatalf("no system role %s", name)
+		k.t.Fatalf("no standard role %s", name)
 	}
 	return id
 }
