@@ -60,6 +60,7 @@ var commands = []command{
 	{"db rotate-key", "re-encrypt every value still under a previous key with the current key", runRotateKey},
 	{"db verify-encryption", "check that every encrypted value can be decrypted", runVerifyEncryption},
 	{"db doctor", "check the database's security and configuration", runDoctor},
+	{"bench", "measure the API against the same SQL sent directly, over loopback", runBench},
 	{"config", "print the configuration, secrets redacted", runConfig},
 }
 
