@@ -16,6 +16,9 @@ import (
 // statement. It answers only true or false: no plaintext leaves the
 // server, and no ciphertext is read by this package.
 
+// sqlstateUndefinedFunction is raised when migration 00006 is missing.
+const sqlstateUndefinedFunction = "42883"
+
 // VerifyOptions tune a verification.
 type VerifyOptions struct {
 	// BatchSize is the number of values checked per statement; zero means
@@ -73,6 +76,9 @@ func (db *DB) VerifyEncryption(ctx context.Context, opts VerifyOptions) (VerifyR
 					return res, err
 				}
 				failures, n, last, err := db.verifyBatch(ctx, keys, d, c, after, opts.BatchSize)
+				if pgErr := asPgError(err); pgErr != nil && pgErr.Code == sqlstateUndefinedFunction {
+					return res, fmt.Errorf("the database lacks takaro_pgp_sym_decrypts: run takaro db migrate (%w)", err)
+				}
 				if err != nil {
 					return res, fmt.Errorf("check the %s values of domain %s: %w", c.resource, d, err)
 				}

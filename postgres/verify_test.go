@@ -101,3 +101,15 @@ func TestVerifyEncryptionOfACleanDatabase(t *testing.T) {
 		t.Errorf("got %+v, %v; want %d checked and none failed", res, err, len(servers))
 	}
 }
+
+func TestVerifyEncryptionNeedsItsMigration(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	db.SeedGameServers(t, pgtest.Key, 1, 1)
+	// What migration 00006's Down does.
+	if _, err := db.Pool(t).Exec(context.Background(), "DROP FUNCTION takaro_pgp_sym_decrypts(bytea, text)"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := db.Open(t, postgres.Options{Keys: encKeyring(t, pgtest.Key)}).VerifyEncryption(context.Background(), postgres.VerifyOptions{})
+	encWantError(t, err, "run takaro db migrate")
+}

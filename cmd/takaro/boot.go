@@ -35,12 +35,7 @@ func (a *app) openDatabase(ctx context.Context, needKey bool) (*postgres.DB, err
 	var keys *postgres.Keyring
 	var err error
 	if needKey {
-		keys, err = a.encryptionKeys()
-		if err == nil && keys == nil {
-			err = errors.New("POSTGRES_ENCRYPTION_KEY is not set, and this command encrypts or decrypts " +
-				"game servers' connection info. Generate a key with `openssl rand -base64 32` and set it in " +
-				"POSTGRES_ENCRYPTION_KEY (or put it in a file named by POSTGRES_ENCRYPTION_KEY_FILE)")
-		}
+		keys, err = a.requiredKeys()
 	} else {
 		_, err = a.cfg.keyring() // a malformed key is reported whatever the command
 	}
@@ -83,6 +78,18 @@ func (a *app) encryptionKeys() (*postgres.Keyring, error) {
 		a.cfg.EncryptionKey = key
 	}
 	return a.cfg.keyring()
+}
+
+// requiredKeys is encryptionKeys for a command that cannot work without a
+// key: it fails when none is configured.
+func (a *app) requiredKeys() (*postgres.Keyring, error) {
+	keys, err := a.encryptionKeys()
+	if err == nil && keys == nil {
+		err = errors.New("POSTGRES_ENCRYPTION_KEY is not set, and this command encrypts or decrypts " +
+			"game servers' connection info. Generate a key with `openssl rand -base64 32` and set it in " +
+			"POSTGRES_ENCRYPTION_KEY (or put it in a file named by POSTGRES_ENCRYPTION_KEY_FILE)")
+	}
+	return keys, err
 }
 
 // poolConfig returns the connection settings, starting the embedded

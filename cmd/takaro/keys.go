@@ -30,18 +30,25 @@ func runRotateKey(ctx context.Context, a *app, args []string) error {
 	if fs.NArg() > 0 || *batchSize < 1 {
 		return fmt.Errorf("%w: db rotate-key [-dry-run] [-batch-size N] [-pause DURATION]", errUsage)
 	}
+	keys, err := a.requiredKeys()
+	if err != nil {
+		return err
+	}
+	if *dryRun {
+		// Counting reads key identifiers only: the dry run sends no key
+		// (so it works over any connection) and installs nothing.
+		db, err := a.connect(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		return a.printKeyUsage(ctx, db, keys)
+	}
 	db, err := a.openDatabase(ctx, true)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	keys, err := a.cfg.keyring() // openDatabase checked it
-	if err != nil {
-		return err
-	}
-	if *dryRun {
-		return a.printKeyUsage(ctx, db, keys)
-	}
 	meter := a.newProgressMeter("re-encrypted")
 	p, err := db.RotateKeys(ctx, postgres.RotateOptions{BatchSize: *batchSize, Pause: *pause, Progress: meter.update})
 	meter.end()
