@@ -8,6 +8,12 @@
 //     that transaction only; inSystem is the separate path for global tables.
 //   - crypto.go: the encryption keys and the SQL that encrypts and decrypts
 //     columns (pgp_sym_encrypt/pgp_sym_decrypt) and hashes secrets (crypt).
+//   - transport.go: the refusal to send a key over a connection that is
+//     neither encrypted nor local.
+//   - encrypted.go, rotate.go, verify.go: the encrypted columns, visited
+//     domain by domain to re-encrypt them with the current key and to
+//     check that each value decrypts.
+//   - doctor.go: the checks of a live database's security settings.
 //   - migrations/: the versioned schema, embedded in the binary and applied
 //     by goose (migrate.go) under its PostgreSQL advisory lock.
 //   - boot.go: the checks run before anything else (pgcrypto, the role).
