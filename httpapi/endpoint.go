@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -184,7 +185,8 @@ var errBodyTooLarge = takaro.Errorf(takaro.CodeBadRequest, "Request body is larg
 
 // decodeBody reads the JSON body into a new value of t. Unknown properties,
 // missing required properties and values of the wrong type are validation
-// errors that name the property; malformed JSON is a bad request.
+// errors that name the property, at every depth; malformed JSON is a bad
+// request.
 func decodeBody(r *http.Request, t reflect.Type) (any, error) {
 	data, err := io.ReadAll(r.Body) // limited to maxBodyBytes by the middleware
 	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
@@ -322,28 +324,118 @@ func joinPath(path, name string) string {
 	return path + "." + name
 }
 
-// checkRequired reports the first required property missing from the top
-// level of the body (or given as null).
+// checkRequired reports the first required property missing (or null),
+// at the top level first and then inside nested objects, named by its
+// path: "name", "permissions[0].permissionId".
 func checkRequired(data []byte, t reflect.Type) error {
-	var fields []jsonField
-	if t.Kind() == reflect.Struct {
-		fields = jsonFields(t)
-	}
-	var present map[string]json.RawMessage
-	for _, f := range fields {
-		if !f.required {
-			continue
-		}
-		if present == nil {
-			if err := json.Unmarshal(data, &present); err != nil {
-				return takaro.Errorf(takaro.CodeBadRequest, "Invalid JSON")
+	for _, o := range bodyObjects(data, t, "", nil) {
+		for _, f := range o.fields {
+			if v, ok := o.member(f.name); f.required && (!ok || string(bytes.TrimSpace(v)) == "null") {
+				return takaro.Invalid(joinPath(o.path, f.name), "is required")
 			}
-		}
-		if v, ok := present[f.name]; !ok || string(v) == "null" {
-			return takaro.Invalid(f.name, "is required")
 		}
 	}
 	return nil
+}
+
+// bodyObject is one JSON object of a request body that decodes into a
+// struct: its path from the top ("" for the body), its members, and the
+// struct's JSON fields.
+type bodyObject struct {
+	path   string
+	keys   []string // in the order of each name's last appearance
+	values map[string]json.RawMessage
+	fields []jsonField
+}
+
+// member returns the value that encoding/json decodes into the field
+// called name: that of the last member whose name matches it in any case
+// (no struct type of a body has two fields whose names differ only in
+// case).
+func (o bodyObject) member(name string) (json.RawMessage, bool) {
+	for i := len(o.keys) - 1; i >= 0; i-- {
+		if strings.EqualFold(o.keys[i], name) {
+			return o.values[o.keys[i]], true
+		}
+	}
+	return nil, false
+}
+
+var (
+	jsonUnmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+	textUnmarshalerType = reflect.TypeFor[interface{ UnmarshalText([]byte) error }]()
+)
+
+// bodyObjects appends to out the objects of data, a JSON value of type t,
+// that decode into structs, at every depth, each before those inside it.
+// Types that decode themselves (times, UUIDs, filter values, raw JSON)
+// are leaves.
+func bodyObjects(data []byte, t reflect.Type, path string, out []bodyObject) []bodyObject {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if pt := reflect.PointerTo(t); pt.Implements(jsonUnmarshalerType) || pt.Implements(textUnmarshalerType) {
+		return out
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		keys, values, ok := objectMembers(data)
+		if !ok {
+			return out
+		}
+		o := bodyObject{path: path, keys: keys, values: values, fields: jsonFields(t)}
+		out = append(out, o)
+		for _, f := range o.fields {
+			if raw, ok := o.member(f.name); ok {
+				out = bodyObjects(raw, f.typ, joinPath(path, f.name), out)
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		var items []json.RawMessage
+		if json.Unmarshal(data, &items) != nil {
+			return out
+		}
+		for i, raw := range items {
+			out = bodyObjects(raw, t.Elem(), path+"["+strconv.Itoa(i)+"]", out)
+		}
+	case reflect.Map:
+		keys, values, ok := objectMembers(data)
+		if !ok {
+			return out
+		}
+		for _, k := range keys {
+			out = bodyObjects(values[k], t.Elem(), joinPath(path, k), out)
+		}
+	}
+	return out
+}
+
+// objectMembers reads a JSON object's members, the names in the order of
+// their last appearance (a repeated name's last value is the one decoded);
+// ok is false when data is not an object.
+func objectMembers(data []byte) (keys []string, values map[string]json.RawMessage, ok bool) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, nil, false
+	}
+	values = map[string]json.RawMessage{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, nil, false
+		}
+		key, _ := tok.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, nil, false
+		}
+		if _, dup := values[key]; dup {
+			keys = slices.DeleteFunc(keys, func(k string) bool { return k == key })
+		}
+		keys = append(keys, key)
+		values[key] = raw
+	}
+	return keys, values, true
 }
 
 // jsonKind names the JSON type that Go type t decodes from.
