@@ -48,11 +48,34 @@ func (db *DB) VerifyForTest(ctx context.Context, secret, hash string) (bool, err
 // returns each row's json object as it leaves PostgreSQL, extensions
 // included.
 func (db *DB) SearchRawForTest(ctx context.Context, table string, q takaro.Query) (*takaro.Page[json.RawMessage], error) {
-	for _, spec := range []*searchSpec{domainSearch, userSearch, roleSearch, gameServerSearch, playerSearch,
-		playerOnGameServerSearch, variableSearch, eventSearch} {
+	for _, spec := range searchSpecs {
 		if spec.table == table {
 			return search[json.RawMessage](ctx, db, spec, q)
 		}
 	}
 	return nil, fmt.Errorf("no search spec for table %q", table)
+}
+
+var searchSpecs = []*searchSpec{domainSearch, userSearch, roleSearch, gameServerSearch, playerSearch,
+	playerOnGameServerSearch, variableSearch, eventSearch}
+
+// RelationSQLForTest returns, by "table.extend.name" and
+// "table.filters.name", the SQL of every embeddable relation and of every
+// filter on a related table, so a test can check that each joins on the
+// row's domain.
+func RelationSQLForTest() map[string]string {
+	out := map[string]string{}
+	for _, spec := range searchSpecs {
+		for name, sql := range spec.extend {
+			if sql != "" {
+				out[spec.table+".extend."+name] = sql
+			}
+		}
+		for name, f := range spec.fields {
+			if f.filterSQL != "" {
+				out[spec.table+".filters."+name] = f.filterSQL
+			}
+		}
+	}
+	return out
 }

@@ -25,10 +25,11 @@ func TestGameServerLimitHoldsUnderConcurrency(t *testing.T) {
 	errs := make([]error, attempts)
 	var wg sync.WaitGroup
 	start := make(chan struct{})
+	wide := e.openWide(t)
 	for i := range attempts {
 		wg.Go(func() {
 			<-start
-			_, errs[i] = e.core.CreateGameServer(tn.ctx, takaro.GameServerCreate{
+			_, errs[i] = wide.CreateGameServer(tn.ctx, takaro.GameServerCreate{
 				Name: fmt.Sprintf("racer %d", i), Type: takaro.GameServerMock, ConnectionInfo: "{}",
 			})
 		})

@@ -81,6 +81,18 @@ func newEnv(t testing.TB) *env {
 	return &env{db: db, core: db.Open(t, postgres.Options{})}
 }
 
+// openWide opens another data core on the test's database with a pool
+// large enough that concurrent callers really run at once.
+func (e *env) openWide(t testing.TB) *postgres.DB {
+	t.Helper()
+	cfg := e.db.Config(t)
+	cfg.MaxConns = 32
+	core, err := postgres.Open(context.Background(), cfg, postgres.Options{Keys: check[*postgres.Keyring](t)(postgres.NewKeyring(pgtest.Key)), BcryptCost: 4})
+	must(t, err)
+	t.Cleanup(core.Close)
+	return core
+}
+
 // tenant is a domain created through the data core and a context bound to
 // it, acting as its root user.
 type tenant struct {

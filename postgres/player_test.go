@@ -62,10 +62,11 @@ func TestPlayerConcurrentUpsertsOfANewPlayer(t *testing.T) {
 	errs := make([]error, n)
 	start := make(chan struct{})
 	var wg sync.WaitGroup
+	wide := e.openWide(t)
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			p, err := e.core.UpsertPlayer(tn.ctx, takaro.PlayerUpsert{Name: ptrTo("newcomer"), SteamID: ptrTo("76561198000000099")})
+			p, err := wide.UpsertPlayer(tn.ctx, takaro.PlayerUpsert{Name: ptrTo("newcomer"), SteamID: ptrTo("76561198000000099")})
 			errs[i] = err
 			if err == nil {
 				ids[i] = p.ID

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -519,5 +520,26 @@ func TestSearchExtend(t *testing.T) {
 	users := check[*takaro.Page[json.RawMessage]](t)(e.core.SearchRawForTest(a.ctx, "users", query(t, `{"extend": ["player"]}`)))
 	if len(users.Items) != 1 || !strings.Contains(string(users.Items[0]), fa.Player.ID.String()) {
 		t.Errorf("users embed %s", users.Items)
+	}
+}
+
+func TestSearchRelationsJoinOnTheDomain(t *testing.T) {
+	t.Parallel()
+	// Row-level security hides other domains' rows from these subqueries
+	// too; the join keeps that true without it.
+	relations := postgres.RelationSQLForTest()
+	if len(relations) < 10 {
+		t.Fatalf("only %d relations exported", len(relations))
+	}
+	outer := regexp.MustCompile(`\b[a-z_]+\.domain = t\.domain\b`)
+	join := regexp.MustCompile(`\b[a-z_]+\.domain = [a-z_]+\.domain\b`)
+	for name, sql := range relations {
+		if !outer.MatchString(sql) {
+			t.Errorf("%s does not join on t.domain: %s", name, sql)
+		}
+		// Nested subqueries (a player's roles) join on their parent's domain.
+		if n, m := strings.Count(sql, "SELECT"), len(join.FindAllString(sql, -1)); m < n {
+			t.Errorf("%s has %d subqueries but %d joins on the domain", name, n, m)
+		}
 	}
 }

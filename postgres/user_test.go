@@ -87,11 +87,15 @@ func TestUserDashboardUsersCountTowardsMaxUsers(t *testing.T) {
 	// One seat is free again; concurrent promotions take it once.
 	var wg sync.WaitGroup
 	errs := make([]error, len(plain))
+	start := make(chan struct{})
+	wide := e.openWide(t)
 	for i, u := range plain {
 		wg.Go(func() {
-			_, errs[i] = e.core.UpdateUser(tn.ctx, u.ID, takaro.UserUpdate{IsDashboardUser: ptrTo(true)})
+			<-start
+			_, errs[i] = wide.UpdateUser(tn.ctx, u.ID, takaro.UserUpdate{IsDashboardUser: ptrTo(true)})
 		})
 	}
+	close(start)
 	wg.Wait()
 	var ok int
 	for _, err := range errs {

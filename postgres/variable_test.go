@@ -144,10 +144,11 @@ func TestVariableLimitHoldsUnderConcurrency(t *testing.T) {
 	errs := make([]error, attempts)
 	start := make(chan struct{})
 	var wg sync.WaitGroup
+	wide := e.openWide(t)
 	for i := range attempts {
 		wg.Go(func() {
 			<-start
-			_, errs[i] = e.core.CreateVariable(tn.ctx, takaro.VariableCreate{Key: fmt.Sprintf("key-%d", i), Value: "v"})
+			_, errs[i] = wide.CreateVariable(tn.ctx, takaro.VariableCreate{Key: fmt.Sprintf("key-%d", i), Value: "v"})
 		})
 	}
 	close(start)
