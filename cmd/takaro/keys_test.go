@@ -5,6 +5,8 @@ import (
 	"context"
 	"log/slog"
 	"maps"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -118,7 +120,19 @@ func TestRotateKeyKilledAndRunAgain(t *testing.T) {
 		t.Fatalf("after the kill: %v; want %d values, some still under the old key %s", after, domains*perDomain, oldID)
 	}
 
-	o = takaroChild(t, env, "db", "rotate-key")
+	// The second run reads the keys from files, as container secrets are
+	// given; previous keys are one a line.
+	dir := t.TempDir()
+	files := maps.Clone(env)
+	delete(files, "POSTGRES_ENCRYPTION_KEY")
+	delete(files, "POSTGRES_ENCRYPTION_KEY_PREVIOUS")
+	for name, content := range map[string]string{"POSTGRES_ENCRYPTION_KEY": pgtest.Key + "\n", "POSTGRES_ENCRYPTION_KEY_PREVIOUS": "\n" + pgtest.OtherKey + "\n"} {
+		files[name+"_FILE"] = filepath.Join(dir, name)
+		if err := os.WriteFile(files[name+"_FILE"], []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o = takaroChild(t, files, "db", "rotate-key")
 	requireExit(t, o, 0)
 	requireContains(t, "second run", o.stdout, "values with the current key "+newID, "no value is left under a previous key")
 	keysRequireNoSecret(t, o)
