@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -222,4 +223,34 @@ func TestProgressMeter(t *testing.T) {
 			t.Errorf("log line %q does not say the time taken and left", l)
 		}
 	}
+}
+
+// TestRotateKeyStopsOnInterrupt: Ctrl-C stops the rotation between
+// batches, and the count it reports is exactly what was re-encrypted.
+func TestRotateKeyStopsOnInterrupt(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	db.SeedGameServers(t, pgtest.OtherKey, 2, 1000)
+	core := db.Open(t, postgres.Options{})
+	newID := keysID(t, pgtest.Key)
+	cmd, stdout, stderr := takaroProcess(t, keysEnv(t, db, pgtest.OtherKey), "db", "rotate-key", "-batch-size", "50", "-pause", "20ms")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(time.Minute); keysUnder(t, core)[newID] < 200; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the rotation did not get going within a minute")
+		}
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	o := waitOutput(t, cmd, stdout, stderr)
+	requireExit(t, o, 1)
+	done := keysUnder(t, core)[newID]
+	if done == 2000 {
+		t.Fatalf("the rotation finished before the interrupt:\n%s", o)
+	}
+	requireContains(t, "interrupted run", o.stderr,
+		"interrupted after re-encrypting "+strconv.FormatInt(done, 10)+" of 2000 values", "run takaro db rotate-key again to finish")
 }
