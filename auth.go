@@ -12,9 +12,12 @@ import (
 // from the database on every request, so a revoked credential, a removed
 // role or a disabled domain takes effect at once.
 type Identity struct {
-	Domain          string
-	DomainState     DomainState
-	UserID          uuid.UUID
+	Domain      string
+	DomainState DomainState
+	UserID      uuid.UUID
+	// IsDashboardUser reports whether the user may use the MANAGE_
+	// permissions: a dashboard user, or one whose roles grant ROOT (so
+	// also when the credential is an API key without ROOT).
 	IsDashboardUser bool
 	// Permissions is the union of the permission codes of the user's
 	// current roles, the implicit User role, the linked player's roles and

@@ -172,3 +172,29 @@ func TestAPIKeyExpiry(t *testing.T) {
 	s.do(http.MethodPost, "/role/search", map[string]any{}, bearer(key.Secret)).expectMessage(t, http.StatusUnauthorized, "UnauthorizedError", "Not authorized")
 	s.do(http.MethodGet, "/me", nil, bearer(key.Secret)).expect(t, http.StatusUnauthorized, "UnauthorizedError")
 }
+
+// TestAPIKeyDashboardGate checks that the dashboard-user gate of MANAGE_
+// routes looks at the key's user, not at the key: a key of a user holding
+// ROOT passes it with only MANAGE_GAMESERVERS, a key of a user who is not a
+// dashboard user does not.
+func TestAPIKeyDashboardGate(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t)
+	k := newKit(t, s, map[string]any{"maxGameservers": 10})
+	body := func() map[string]any {
+		return map[string]any{"name": unique("gs"), "type": "MOCK", "connectionInfo": "{}"}
+	}
+	// The domain's root user is not a dashboard user, but holds ROOT.
+	rootKey := k.createKey(k.root(), takaro.PermManageGameservers)
+	s.do(http.MethodPost, "/gameserver", body(), bearer(rootKey.Secret)).expect(t, http.StatusOK)
+	s.do(http.MethodPost, "/role", map[string]any{"name": unique("r"), "permissions": []any{}}, bearer(rootKey.Secret)).
+		expect(t, http.StatusForbidden, "ForbiddenError")
+
+	// A dashboard user's key passes, until the user stops being one.
+	u := k.userWith(true, takaro.PermManageGameservers, takaro.PermManageUsers, takaro.PermReadPlayers)
+	key := bearer(k.createKey(k.login(u), takaro.PermManageGameservers, takaro.PermReadPlayers).Secret)
+	s.do(http.MethodPost, "/gameserver", body(), key).expect(t, http.StatusOK)
+	s.do(http.MethodPut, "/user/"+u.ID, map[string]any{"isDashboardUser": false}, k.root()).expect(t, http.StatusOK)
+	s.do(http.MethodPost, "/gameserver", body(), key).expectMessage(t, http.StatusBadRequest, "BadRequestError", dashboardOnlyMessage)
+	s.do(http.MethodPost, "/player/search", map[string]any{}, key).expect(t, http.StatusOK)
+}

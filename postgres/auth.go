@@ -239,8 +239,11 @@ func identitySQL(subject, userID, seenCond string, credential bool) string {
 		WHERE EXISTS (SELECT 1 FROM user_perms up WHERE up.code IN (p.code, '` + takaro.PermRoot + `'))
 	),
 	` + seenCTEs(userID, seenCond, credential) + `
-	SELECT subject.secret_hash, u.id, u.is_dashboard_user, d.state, subject.domains,
-		ARRAY(SELECT code FROM perms ORDER BY code)
+	SELECT subject.secret_hash, u.id,
+		-- The dashboard-user gate is the user's, not the credential's: a
+		-- user holding ROOT passes it with a key limited to MANAGE_X too.
+		u.is_dashboard_user OR EXISTS (SELECT 1 FROM user_perms WHERE code = '` + takaro.PermRoot + `'),
+		d.state, subject.domains, ARRAY(SELECT code FROM perms ORDER BY code)
 	FROM subject JOIN u ON true JOIN domains d ON d.id = $1`
 }
 
