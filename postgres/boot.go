@@ -33,13 +33,19 @@ func (db *DB) ensureExtension(ctx context.Context, name string) error {
 	}
 	var role, database string
 	_ = db.pool.QueryRow(ctx, "SELECT current_user, current_database()").Scan(&role, &database)
+	// Servers report a missing control file as 58P01 (undefined_file) or,
+	// in newer releases, as 0A000 ("is not available"); the catalogue of
+	// available extensions tells either way.
+	var available bool
+	availableErr := db.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = $1)", name).Scan(&available)
 	pgErr := asPgError(err)
 	switch {
 	case pgErr != nil && pgErr.Code == sqlstateInsufficientPrivlege:
-		return fmt.Errorf("the %[1]s extension is not installed in database %[2]q, and role %[3]q may not install it (%[4]s). "+
+		return fmt.Errorf("the %[1]s extension is not installed in database %[2]q, and role %[3]q may not install it: "+
+			"that takes the CREATE privilege on the database (%[4]s). "+
 			"Ask a superuser (or the database owner) to run, in database %[2]q:\n  CREATE EXTENSION %[1]s;",
 			name, database, role, pgErr.Message)
-	case pgErr != nil && pgErr.Code == sqlstateUndefinedFile:
+	case pgErr != nil && (pgErr.Code == sqlstateUndefinedFile || (availableErr == nil && !available)):
 		return fmt.Errorf("the %[1]s extension is not available on the database server (%[2]s). "+
 			"Install PostgreSQL's contrib modules on the server (Debian/Ubuntu: apt-get install postgresql-contrib), "+
 			"then run takaro again", name, pgErr.Message)

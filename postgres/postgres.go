@@ -92,7 +92,8 @@ func (db *DB) checkRole(ctx context.Context) error {
 		if !super {
 			what = "allowed to bypass row-level security (BYPASSRLS)"
 		}
-		return fmt.Errorf("the database role %q is %s, so PostgreSQL would not enforce tenant isolation for it. "+
+		return fmt.Errorf("the database role %q is %s, so PostgreSQL would not apply row-level security, "+
+			"and tenant isolation would rest on the application alone. "+
 			"Connect as a dedicated role that owns the database instead, for example as a superuser:\n"+
 			"  CREATE ROLE takaro LOGIN PASSWORD '<password>' NOSUPERUSER NOBYPASSRLS;\n"+
 			"  ALTER DATABASE %s OWNER TO takaro;\n"+

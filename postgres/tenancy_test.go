@@ -256,6 +256,10 @@ func TestTenancyReferencesToAnotherDomainLookMissing(t *testing.T) {
 		if len(eo.Details) != len(er.Details) || (len(eo.Details) > 0 && eo.Details[0] != er.Details[0]) {
 			t.Errorf("details differ: %v and %v", eo.Details, er.Details)
 		}
+		// Nor may the underlying cause, which reaches the logs, differ.
+		if fo, fr := strings.ReplaceAll(errOther.Error(), otherID.String(), "<id>"), strings.ReplaceAll(errRandom.Error(), random.String(), "<id>"); fo != fr {
+			t.Errorf("another domain's id gives %q, a random id %q", fo, fr)
+		}
 	}
 
 	t.Run("variable game server", func(t *testing.T) {
