@@ -110,7 +110,6 @@ func xtNewWorld(t *testing.T, s *testServer) *xtWorld {
 	var v struct {
 		ID string `json:"id"`
 	}
-	id := func() string { return v.ID }
 
 	var perms []takaro.Permission
 	w.call(t, http.MethodGet, "/permissions", nil, &perms)
@@ -135,31 +134,31 @@ func xtNewWorld(t *testing.T, s *testServer) *xtWorld {
 		map[string]any{"permissionId": w.perms[takaro.PermReadPlayers]},
 		map[string]any{"permissionId": w.perms[takaro.PermManageVariables], "count": 3},
 	}}, &v)
-	w.role = id()
+	w.role = v.ID
 
 	w.u1Email, w.u1Password = w.tag+"-u1@example.com", w.tag+"-password-1"
 	w.call(t, http.MethodPost, "/user", map[string]any{"name": w.tag + "-u1", "email": w.u1Email,
 		"password": w.u1Password, "isDashboardUser": true}, &v)
-	w.u1 = id()
+	w.u1 = v.ID
 	w.call(t, http.MethodPost, "/user", map[string]any{"name": w.tag + "-u2", "email": w.tag + "-u2@example.com",
 		"password": w.tag + "-password-2"}, &v)
-	w.u2 = id()
+	w.u2 = v.ID
 	inAnHour := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
 	w.call(t, http.MethodPost, "/user/"+w.u1+"/role/"+w.role, map[string]any{"expiresAt": inAnHour}, nil)
 	w.call(t, http.MethodPost, "/user/"+w.u2+"/role/"+w.moderatorRole, map[string]any{}, nil)
 
 	w.call(t, http.MethodPost, "/gameserver", map[string]any{"name": w.tag + "-gs1", "type": "MOCK",
 		"connectionInfo": `{"host":"` + w.tag + `-host","rconPassword":"` + w.tag + `-rcon"}`}, &v)
-	w.gs1 = id()
+	w.gs1 = v.ID
 	w.call(t, http.MethodPost, "/gameserver", map[string]any{"name": w.tag + "-gs2", "type": "GENERIC",
 		"connectionInfo": `{"note":"` + w.tag + `-note"}`, "identityToken": w.tag + "-identity"}, &v)
-	w.gs2 = id()
+	w.gs2 = v.ID
 
 	w.call(t, http.MethodPost, "/player", map[string]any{"name": w.tag + "-p1", "steamId": w.tag + "-steam"}, &v)
-	w.p1 = id()
+	w.p1 = v.ID
 	w.call(t, http.MethodPost, "/player", map[string]any{"name": w.tag + "-p2", "epicOnlineServicesId": w.tag + "-eos",
 		"xboxLiveId": w.tag + "-xbox", "platformId": w.tag + "-platform"}, &v)
-	w.p2 = id()
+	w.p2 = v.ID
 	w.call(t, http.MethodPost, "/gameserver/player", map[string]any{"playerId": w.p1, "gameServerId": w.gs1,
 		"gameId": w.tag + "-game1", "online": true, "ping": 20, "ip": w.tag + "-ip"}, nil)
 	w.call(t, http.MethodPost, "/gameserver/player", map[string]any{"playerId": w.p2, "gameServerId": w.gs2,
@@ -175,12 +174,12 @@ func xtNewWorld(t *testing.T, s *testServer) *xtWorld {
 			body[k] = val
 		}
 		w.call(t, http.MethodPost, "/variables", body, &v)
-		w.vars = append(w.vars, id())
+		w.vars = append(w.vars, v.ID)
 	}
 
 	w.call(t, http.MethodPost, "/event", map[string]any{"eventName": "chat-message", "gameserverId": w.gs1,
 		"playerId": w.p1, "userId": w.u1, "meta": map[string]any{"message": w.tag + "-said"}}, &v)
-	w.event = id()
+	w.event = v.ID
 
 	var key takaro.APIKeyCreated
 	w.call(t, http.MethodPost, "/apikey", map[string]any{"name": w.tag + "-key", "permissions": []string{takaro.PermReadUsers}}, &key)
