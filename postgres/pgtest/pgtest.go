@@ -234,7 +234,9 @@ func (s *server) prepare(ctx context.Context) error {
 	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock(hashtext('takaro pgtest setup'))"); err != nil {
 		return err
 	}
-	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(hashtext('takaro pgtest setup'))")
+	defer func() {
+		_, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(hashtext('takaro pgtest setup'))")
+	}()
 
 	var exists bool
 	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)", TestRole).Scan(&exists); err != nil {
@@ -294,7 +296,7 @@ func migrate(ctx context.Context, connString string) error {
 	if err != nil {
 		return err
 	}
-	defer m.Close()
+	defer func() { _ = m.Close() }()
 	_, err = m.Up(ctx)
 	return err
 }
