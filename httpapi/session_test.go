@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/gotakaro/takaro"
 	"github.com/gotakaro/takaro/httpapi"
+	"github.com/jackc/pgx/v5"
 )
 
 // meOf returns the GET /me of a credential.
@@ -79,6 +81,19 @@ func TestLoginLogout(t *testing.T) {
 			"Only a session can log out; revoke API keys with DELETE /apikey/{id}")
 		s.me(t, h)
 	}
+
+	// A session that has expired is refused.
+	expiring := s.login(u.Email, u.Password, "")
+	s.me(t, bearer(expiring))
+	parsed, err := takaro.ParseToken(expiring)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.inDomain(t, k.tn.ID, func(tx pgx.Tx) error {
+		_, err := tx.Exec(context.Background(), "UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = $1", parsed.ID)
+		return err
+	})
+	s.do(http.MethodGet, "/me", nil, bearer(expiring)).expectMessage(t, http.StatusUnauthorized, "UnauthorizedError", "Not authorized")
 
 	// Deleting the user ends their sessions.
 	s.do(http.MethodDelete, "/user/"+u.ID, nil, k.root()).expect(t, http.StatusOK)

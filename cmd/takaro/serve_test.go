@@ -304,3 +304,36 @@ func TestServeDrainsOnSIGTERM(t *testing.T) {
 	requireExit(t, o, 0)
 	requireContains(t, "stderr", o.stderr, "draining in-flight requests", "stopped")
 }
+
+// TestServeTimeouts checks that a client that never finishes its request
+// headers is cut off after the read-header timeout instead of holding a
+// connection (and, at shutdown, the process) forever.
+func TestServeTimeouts(t *testing.T) {
+	t.Parallel()
+	sv := startServe(t, serveEnv(t, pgtest.New(t), freePort(t)))
+	conn, err := net.Dial("tcp", sv.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close() }()
+	start := time.Now()
+	if _, err := io.WriteString(conn, "GET /healthz HTTP/1.1\r\nHost: "+sv.addr+"\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.SetReadDeadline(start.Add(readHeaderTimeout + 20*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(conn) // ends when the server closes the connection
+	elapsed := time.Since(start)
+	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+		t.Fatalf("the connection is still open %s after the incomplete headers", elapsed.Round(time.Second))
+	}
+	if elapsed < readHeaderTimeout-time.Second {
+		t.Errorf("the connection was closed after %s, before the read-header timeout (%s): %q", elapsed, readHeaderTimeout, got)
+	}
+	if len(got) > 0 && !bytes.HasPrefix(got, []byte("HTTP/1.1 408")) {
+		t.Errorf("unexpected answer to incomplete headers: %q", got)
+	}
+	sv.signal(syscall.SIGTERM)
+	requireExit(t, sv.wait(30*time.Second), 0)
+}
