@@ -198,6 +198,12 @@ func decodeBody(r *http.Request, t reflect.Type) (any, error) {
 	if len(strings.TrimSpace(string(data))) == 0 {
 		data = []byte("{}")
 	}
+	// Property names must match exactly: encoding/json would also take
+	// "GAMESERVERID" for gameServerId, which the document does not allow.
+	objects := bodyObjects(data, t, "", nil)
+	if err := checkNames(objects); err != nil {
+		return nil, err
+	}
 	v := reflect.New(t)
 	dec := json.NewDecoder(strings.NewReader(string(data)))
 	dec.DisallowUnknownFields()
@@ -207,10 +213,31 @@ func decodeBody(r *http.Request, t reflect.Type) (any, error) {
 	if dec.More() {
 		return nil, takaro.Errorf(takaro.CodeBadRequest, "Invalid JSON")
 	}
-	if err := checkRequired(data, t); err != nil {
+	if err := checkRequired(objects); err != nil {
 		return nil, err
 	}
 	return v.Interface(), nil
+}
+
+// unknownProperty is the reference's error for a property a body may not
+// have.
+func unknownProperty(path string) error {
+	e := takaro.Invalid(path, "should not exist")
+	e.Message = "property " + e.Message
+	return e
+}
+
+// checkNames refuses a member of a body's objects whose name is not
+// exactly one of its struct's JSON names.
+func checkNames(objects []bodyObject) error {
+	for _, o := range objects {
+		for _, key := range o.keys {
+			if !slices.ContainsFunc(o.fields, func(f jsonField) bool { return f.name == key }) {
+				return unknownProperty(joinPath(o.path, key))
+			}
+		}
+	}
+	return nil
 }
 
 var unknownFieldPattern = regexp.MustCompile(`^json: unknown field "(.*)"$`)
@@ -219,9 +246,7 @@ var unknownFieldPattern = regexp.MustCompile(`^json: unknown field "(.*)"$`)
 // naming the field.
 func decodeError(err error, data []byte, t reflect.Type) error {
 	if m := unknownFieldPattern.FindStringSubmatch(err.Error()); m != nil {
-		e := takaro.Invalid(m[1], "should not exist")
-		e.Message = "property " + e.Message // as the reference words it
-		return e
+		return unknownProperty(m[1])
 	}
 	if _, ok := errors.AsType[*json.SyntaxError](err); ok || errors.Is(err, io.ErrUnexpectedEOF) {
 		return takaro.Errorf(takaro.CodeBadRequest, "Invalid JSON")
@@ -269,7 +294,7 @@ func invalidField(data []byte, t reflect.Type, path string) (string, reflect.Typ
 		}
 		for _, f := range jsonFields(t) {
 			for name, raw := range obj {
-				if strings.EqualFold(name, f.name) { // as encoding/json matches names
+				if name == f.name { // checkNames allowed no other
 					if p, pt := invalidValue(raw, f.typ, joinPath(path, f.name)); p != "" {
 						return p, pt
 					}
@@ -327,10 +352,10 @@ func joinPath(path, name string) string {
 // checkRequired reports the first required property missing (or null),
 // at the top level first and then inside nested objects, named by its
 // path: "name", "permissions[0].permissionId".
-func checkRequired(data []byte, t reflect.Type) error {
-	for _, o := range bodyObjects(data, t, "", nil) {
+func checkRequired(objects []bodyObject) error {
+	for _, o := range objects {
 		for _, f := range o.fields {
-			if v, ok := o.member(f.name); f.required && (!ok || string(bytes.TrimSpace(v)) == "null") {
+			if v, ok := o.values[f.name]; f.required && (!ok || string(bytes.TrimSpace(v)) == "null") {
 				return takaro.Invalid(joinPath(o.path, f.name), "is required")
 			}
 		}
@@ -346,19 +371,6 @@ type bodyObject struct {
 	keys   []string // in the order of each name's last appearance
 	values map[string]json.RawMessage
 	fields []jsonField
-}
-
-// member returns the value that encoding/json decodes into the field
-// called name: that of the last member whose name matches it in any case
-// (no struct type of a body has two fields whose names differ only in
-// case).
-func (o bodyObject) member(name string) (json.RawMessage, bool) {
-	for i := len(o.keys) - 1; i >= 0; i-- {
-		if strings.EqualFold(o.keys[i], name) {
-			return o.values[o.keys[i]], true
-		}
-	}
-	return nil, false
 }
 
 var (
@@ -386,7 +398,7 @@ func bodyObjects(data []byte, t reflect.Type, path string, out []bodyObject) []b
 		o := bodyObject{path: path, keys: keys, values: values, fields: jsonFields(t)}
 		out = append(out, o)
 		for _, f := range o.fields {
-			if raw, ok := o.member(f.name); ok {
+			if raw, ok := o.values[f.name]; ok {
 				out = bodyObjects(raw, f.typ, joinPath(path, f.name), out)
 			}
 		}
