@@ -58,6 +58,7 @@ func TestAuditEvents(t *testing.T) {
 		{"domain token", header{"X-Takaro-Token", jwt.Token}, k.tn.RootUserID},
 	} {
 		t.Run(cred.name, func(t *testing.T) {
+			t.Parallel()
 			k := k.forTest(t)
 			check := func(events []takaro.Event, what string) takaro.Event {
 				t.Helper()
@@ -72,7 +73,7 @@ func TestAuditEvents(t *testing.T) {
 			}
 
 			var role takaro.Role
-			s.do(http.MethodPost, "/role", map[string]any{"name": unique("audit"), "permissions": []any{}}, cred.h).expect(t, http.StatusOK).decode(t, &role)
+			k.s.do(http.MethodPost, "/role", map[string]any{"name": unique("audit"), "permissions": []any{}}, cred.h).expect(t, http.StatusOK).decode(t, &role)
 			var created *takaro.Event
 			for _, e := range k.eventsOf("role-created", "actingUserId", cred.acting) {
 				if metaOf(t, e)["roleId"] == role.ID.String() {
@@ -86,28 +87,28 @@ func TestAuditEvents(t *testing.T) {
 			if cred.name == "API key" {
 				return // the key holds MANAGE_ROLES only
 			}
-			s.do(http.MethodPost, "/user/"+target.ID+"/role/"+role.ID.String(), map[string]any{}, cred.h).expect(t, http.StatusOK)
+			k.s.do(http.MethodPost, "/user/"+target.ID+"/role/"+role.ID.String(), map[string]any{}, cred.h).expect(t, http.StatusOK)
 			e := check(k.eventsOf("role-assigned", "actingUserId", cred.acting, "userId", target.ID), "role-assigned")
 			if e.UserID == nil || e.UserID.String() != target.ID || metaOf(t, e)["roleId"] != role.ID.String() {
 				t.Errorf("role-assigned: userId %v, meta %s; want user %s and role %s", e.UserID, e.Meta, target.ID, role.ID)
 			}
-			s.do(http.MethodDelete, "/user/"+target.ID+"/role/"+role.ID.String(), nil, cred.h).expect(t, http.StatusOK)
+			k.s.do(http.MethodDelete, "/user/"+target.ID+"/role/"+role.ID.String(), nil, cred.h).expect(t, http.StatusOK)
 			check(k.eventsOf("role-removed", "actingUserId", cred.acting, "userId", target.ID), "role-removed")
 
 			var gs takaro.GameServer
-			s.do(http.MethodPost, "/gameserver", map[string]any{"name": unique("audit"), "type": "MOCK", "connectionInfo": `{"password": "p"}`}, cred.h).
+			k.s.do(http.MethodPost, "/gameserver", map[string]any{"name": unique("audit"), "type": "MOCK", "connectionInfo": `{"password": "p"}`}, cred.h).
 				expect(t, http.StatusOK).decode(t, &gs)
 			e = check(k.eventsOf("gameserver-created", "gameserverId", gs.ID.String()), "gameserver-created")
 			if string(e.Meta) != "{}" {
 				t.Errorf("gameserver-created meta %s: the audit log must not hold connection info", e.Meta)
 			}
-			s.do(http.MethodPut, "/gameserver/"+gs.ID.String(), map[string]any{"name": unique("audit")}, cred.h).expect(t, http.StatusOK)
+			k.s.do(http.MethodPut, "/gameserver/"+gs.ID.String(), map[string]any{"name": unique("audit")}, cred.h).expect(t, http.StatusOK)
 			check(k.eventsOf("gameserver-updated", "gameserverId", gs.ID.String()), "gameserver-updated")
-			s.do(http.MethodDelete, "/gameserver/"+gs.ID.String(), nil, cred.h).expect(t, http.StatusOK)
+			k.s.do(http.MethodDelete, "/gameserver/"+gs.ID.String(), nil, cred.h).expect(t, http.StatusOK)
 			check(k.eventsOf("gameserver-deleted", "gameserverId", gs.ID.String()), "gameserver-deleted")
 
-			s.do(http.MethodPut, "/role/"+role.ID.String(), map[string]any{"name": unique("audit")}, cred.h).expect(t, http.StatusOK)
-			s.do(http.MethodDelete, "/role/"+role.ID.String(), nil, cred.h).expect(t, http.StatusOK)
+			k.s.do(http.MethodPut, "/role/"+role.ID.String(), map[string]any{"name": unique("audit")}, cred.h).expect(t, http.StatusOK)
+			k.s.do(http.MethodDelete, "/role/"+role.ID.String(), nil, cred.h).expect(t, http.StatusOK)
 			for _, name := range []string{"role-updated", "role-deleted"} {
 				found := false
 				for _, e := range k.eventsOf(name, "actingUserId", cred.acting) {
