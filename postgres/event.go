@@ -39,8 +39,8 @@ var eventSearch = &searchSpec{
 		"actingModuleId": {column: "t.acting_module_id", kind: kindUUID, ops: opFilter},
 	}),
 	extend: map[string]string{
-		"gameServer": `(SELECT ` + gameServerObject.build("g") + ` FROM gameservers g WHERE g.domain = t.domain AND g.id = t.gameserver_id)`,
-		"player":     `(SELECT ` + playerObject.build("p") + ` FROM players p WHERE p.domain = t.domain AND p.id = t.player_id)`,
+		"gameServer": gameServerRelation,
+		"player":     playerRelation,
 		"user":       `(SELECT ` + userObject.build("u") + ` FROM users u WHERE u.domain = t.domain AND u.id = t.user_id)`,
 	},
 }
@@ -52,7 +52,17 @@ func (db *DB) CreateEvent(ctx context.Context, in takaro.EventCreate) (*takaro.E
 	}
 	var ev *takaro.Event
 	err := db.inDomain(ctx, func(tx *Tx) error {
-		var err error
+		// The ids an event mentions are no foreign keys, so that the log
+		// outlives its rows; a new event must still mention only rows of
+		// its own domain. (Modules have no table here to check against.)
+		err := checkReferences(ctx, tx,
+			reference{"playerId", in.PlayerID, refPlayer},
+			reference{"gameserverId", in.GameserverID, refGameServer},
+			reference{"userId", in.UserID, refUser},
+			reference{"actingUserId", in.ActingUserID, refUser})
+		if err != nil {
+			return err
+		}
 		ev, err = insertEvent(ctx, tx, in)
 		return err
 	})

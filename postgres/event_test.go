@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -67,9 +68,25 @@ func TestEventCreateAndFind(t *testing.T) {
 	if !reflect.DeepEqual(meta, map[string]any{"msg": "hi", "n": []any{1.0, 2.0}}) {
 		t.Errorf("meta %s", ev.Meta)
 	}
-	actor := uuid.New()
+	actor := check[*takaro.User](t)(e.core.CreateUser(a.ctx, takaro.UserCreate{Name: "actor", Email: "actor@example.com", Password: "correct horse"})).ID
 	if got := check[*takaro.Event](t)(e.core.CreateEvent(a.ctx, takaro.EventCreate{EventName: "chat-message", ActingUserID: &actor})); got.ActingUserID == nil || *got.ActingUserID != actor {
 		t.Errorf("explicit acting user %v, want %s", got.ActingUserID, actor)
+	}
+	// A new event may name only rows of its own domain: another domain's,
+	// a made-up one and a deleted game server all read as missing.
+	fb := e.fill(t, b)
+	must(t, e.core.DeleteGameServer(a.ctx, f.GameServer.ID))
+	unknown := uuid.New()
+	for name, in := range map[string]takaro.EventCreate{
+		"playerId":     {EventName: "chat-message", PlayerID: &fb.Player.ID},
+		"gameserverId": {EventName: "chat-message", GameserverID: &f.GameServer.ID},
+		"userId":       {EventName: "chat-message", UserID: &unknown},
+		"actingUserId": {EventName: "chat-message", ActingUserID: &unknown},
+	} {
+		_, err := e.core.CreateEvent(a.ctx, in)
+		if takaro.ErrorCode(err) != takaro.CodeValidation || !strings.Contains(err.Error(), name) {
+			t.Errorf("an event naming a foreign or missing %s: %v, want a validation error naming it", name, err)
+		}
 	}
 	anonymous := takaro.NewContext(context.Background(), takaro.Principal{Domain: a.ID})
 	if got := check[*takaro.Event](t)(e.core.CreateEvent(anonymous, takaro.EventCreate{EventName: "chat-message"})); got.ActingUserID != nil {

@@ -27,6 +27,11 @@ var gameServerObject = jsonFields{
 // row names; $2 and $3 are the keyring's identifiers and secrets.
 var connectionInfoField = jsonField{"connectionInfo", decryptExpr("{t}.connection_info", "{t}.connection_info_key_id", "$2", "$3") + "::json"}
 
+// gameServerRelation embeds the live game server a row of alias t refers
+// to (t.gameserver_id), for extend.
+var gameServerRelation = `(SELECT ` + gameServerObject.build("g") +
+	` FROM gameservers g WHERE g.domain = t.domain AND g.id = t.gameserver_id AND g.deleted_at IS NULL)`
+
 var gameServerTypes = []string{
 	string(takaro.GameServerMock), string(takaro.GameServerRust),
 	string(takaro.GameServerSevenDaysToDie), string(takaro.GameServerGeneric),

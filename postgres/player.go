@@ -24,6 +24,10 @@ var playerObject = jsonFields{
 		WHERE rop.domain = {t}.domain AND rop.player_id = {t}.id AND (rop.expires_at IS NULL OR rop.expires_at > now()))`},
 }
 
+// playerRelation embeds the player a row of alias t refers to
+// (t.player_id), for extend.
+var playerRelation = `(SELECT ` + playerObject.build("p") + ` FROM players p WHERE p.domain = t.domain AND p.id = t.player_id)`
+
 var playerOnGameServerObject = jsonFields{
 	{"id", "id"}, {"createdAt", "created_at"}, {"updatedAt", "updated_at"}, {"playerId", "player_id"},
 	{"gameServerId", "gameserver_id"}, {"gameId", "game_id"}, {"online", "online"}, {"currency", "currency"},
@@ -64,8 +68,8 @@ var playerOnGameServerSearch = &searchSpec{
 		"playtimeSeconds": {column: "t.playtime_seconds", kind: kindInt, ops: opRange | opSort},
 	}),
 	extend: map[string]string{
-		"gameServer": `(SELECT ` + gameServerObject.build("g") + ` FROM gameservers g WHERE g.domain = t.domain AND g.id = t.gameserver_id)`,
-		"player":     `(SELECT ` + playerObject.build("p") + ` FROM players p WHERE p.domain = t.domain AND p.id = t.player_id)`,
+		"gameServer": gameServerRelation,
+		"player":     playerRelation,
 	},
 }
 
@@ -153,6 +157,9 @@ func (db *DB) AssignPlayerRole(ctx context.Context, playerID, roleID uuid.UUID, 
 		if err := checkAssignable(ctx, tx, "players", "Player", playerID, roleID); err != nil {
 			return err
 		}
+		if err := checkReferences(ctx, tx, reference{"gameServerId", gameServerID, refGameServer}); err != nil {
+			return err
+		}
 		_, err := tx.Exec(ctx, `INSERT INTO role_on_player (domain, player_id, role_id, gameserver_id, expires_at)
 			VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT ON CONSTRAINT role_on_player_assignment_key DO UPDATE SET expires_at = excluded.expires_at`,
@@ -188,6 +195,10 @@ func (db *DB) UpsertPlayerOnGameServer(ctx context.Context, in takaro.PlayerOnGa
 	}
 	var pog takaro.PlayerOnGameServer
 	err := db.inDomain(ctx, func(tx *Tx) error {
+		if err := checkReferences(ctx, tx, reference{"gameServerId", &in.GameServerID, refGameServer},
+			reference{"playerId", &in.PlayerID, refPlayer}); err != nil {
+			return err
+		}
 		err := tx.QueryRow(ctx, `INSERT INTO player_on_gameserver AS t (domain, player_id, gameserver_id, game_id, online, ping, ip)
 			VALUES ($1, $2, $3, $4, coalesce($5, false), $6, $7)
 			ON CONFLICT (domain, gameserver_id, game_id) DO UPDATE SET

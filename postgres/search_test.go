@@ -439,11 +439,16 @@ func TestSearchExtend(t *testing.T) {
 	e := newEnv(t)
 	a, b := e.newDomain(t, takaro.DomainLimits{}), e.newDomain(t, takaro.DomainLimits{})
 	fa, fb := e.fill(t, a), e.fill(t, b)
-	// Event ids are not foreign keys: an event can name another domain's rows.
 	own := check[*takaro.Event](t)(e.core.CreateEvent(a.ctx, takaro.EventCreate{EventName: takaro.EventName("chat-message"),
 		GameserverID: &fa.GameServer.ID, PlayerID: &fa.Player.ID, UserID: ptrTo(a.rootUserID())}))
-	foreign := check[*takaro.Event](t)(e.core.CreateEvent(a.ctx, takaro.EventCreate{EventName: takaro.EventName("chat-message"),
-		GameserverID: &fb.GameServer.ID, PlayerID: &fb.Player.ID, UserID: ptrTo(b.rootUserID())}))
+	// Event ids are no foreign keys, so the log can hold ids the domain does
+	// not have. The API refuses to record another domain's ids, so such a
+	// row is written directly; extend must still never embed B's rows.
+	foreign := &takaro.Event{}
+	must(t, e.core.InDomainForTest(a.ctx, func(tx *postgres.Tx) error {
+		return tx.QueryRow(a.ctx, `INSERT INTO events (domain, event_name, gameserver_id, player_id, user_id)
+			VALUES ($1, 'chat-message', $2, $3, $4) RETURNING id`, tx.Domain, fb.GameServer.ID, fb.Player.ID, b.rootUserID()).Scan(&foreign.ID)
+	}))
 
 	rows := func(t *testing.T, body string) map[uuid.UUID]embedded {
 		t.Helper()

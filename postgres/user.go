@@ -41,7 +41,7 @@ var userSearch = &searchSpec{
 	}),
 	extend: map[string]string{
 		"roles":  "",
-		"player": `(SELECT ` + playerObject.build("p") + ` FROM players p WHERE p.domain = t.domain AND p.id = t.player_id)`,
+		"player": playerRelation,
 	},
 }
 

@@ -32,8 +32,8 @@ var variableSearch = &searchSpec{
 		"expiresAt":    {column: "t.expires_at", kind: kindTime, ops: opRange | opSort},
 	}),
 	extend: map[string]string{
-		"gameServer": `(SELECT ` + gameServerObject.build("g") + ` FROM gameservers g WHERE g.domain = t.domain AND g.id = t.gameserver_id)`,
-		"player":     `(SELECT ` + playerObject.build("p") + ` FROM players p WHERE p.domain = t.domain AND p.id = t.player_id)`,
+		"gameServer": gameServerRelation,
+		"player":     playerRelation,
 	},
 }
 
@@ -45,6 +45,10 @@ func (db *DB) CreateVariable(ctx context.Context, in takaro.VariableCreate) (*ta
 	}
 	var v takaro.Variable
 	err := db.inDomain(ctx, func(tx *Tx) error {
+		if err := checkReferences(ctx, tx, reference{"gameServerId", in.GameServerID, refGameServer},
+			reference{"playerId", in.PlayerID, refPlayer}); err != nil {
+			return err
+		}
 		if err := checkLimit(ctx, tx, "max_variables",
 			"SELECT count(*) FROM variables t WHERE t.domain = $1 AND "+notExpired, "Too many variables"); err != nil {
 			return err
@@ -87,6 +91,10 @@ func (db *DB) UpdateVariable(ctx context.Context, id uuid.UUID, upd takaro.Varia
 	}
 	var v takaro.Variable
 	err := db.inDomain(ctx, func(tx *Tx) error {
+		if err := checkReferences(ctx, tx, reference{"gameServerId", upd.GameServerID, refGameServer},
+			reference{"playerId", upd.PlayerID, refPlayer}); err != nil {
+			return err
+		}
 		// An expired variable that holds the key in the target scope is
 		// invisible, and gives way as it does to a new variable.
 		_, err := tx.Exec(ctx, `DELETE FROM variables d USING variables t
