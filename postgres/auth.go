@@ -184,22 +184,30 @@ func chooseLoginDomain(candidates []loginCandidate) (*loginCandidate, []string, 
 // The writable CTEs record "last seen", at most once a minute, and only
 // for a token whose secret is known to be right: in this statement, when
 // the stored hash is the cached one. Otherwise the verification statement
-// records it (verifySQL).
+// records it (verifySQL). They cost about 40 % of the statement's time, so
+// for a minute after this process recorded a credential as seen it sends
+// the read-only variant (…ReadSQL) instead.
 var (
-	sessionIdentitySQL = identitySQL(`
+	sessionSubjectSQL = `
 		SELECT s.user_id, s.secret_hash, s.login_domains AS domains, NULL::uuid AS key_id
 		FROM sessions s
-		WHERE $2::text = '`+string(takaro.CredentialSession)+`' AND s.domain = $1 AND s.id = $3
+		WHERE $2::text = '` + string(takaro.CredentialSession) + `' AND s.domain = $1 AND s.id = $3
 			AND s.revoked_at IS NULL AND s.expires_at > now()
 		UNION ALL
 		SELECT k.user_id, k.secret_hash, ARRAY[k.domain], k.id
 		FROM api_keys k
-		WHERE $2::text = '`+string(takaro.CredentialAPIKey)+`' AND k.domain = $1 AND k.id = $3
-			AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())`,
-		"(SELECT id FROM u)", "EXISTS (SELECT 1 FROM subject WHERE subject.secret_hash = $4::text)", true)
-	userIdentitySQL = identitySQL(`
-		SELECT $2::uuid AS user_id, NULL::text AS secret_hash, ARRAY[$1::text] AS domains, NULL::uuid AS key_id`,
-		"(SELECT id FROM u)", "true", false)
+		WHERE $2::text = '` + string(takaro.CredentialAPIKey) + `' AND k.domain = $1 AND k.id = $3
+			AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())`
+	userSubjectSQL = `
+		SELECT $2::uuid AS user_id, NULL::text AS secret_hash, ARRAY[$1::text] AS domains, NULL::uuid AS key_id`
+	// cachedHash is true when the stored hash is the one the token was
+	// verified against ($4), so its secret is known to be right.
+	cachedHash = "EXISTS (SELECT 1 FROM subject WHERE subject.secret_hash = $4::text)"
+
+	sessionIdentitySQL     = identitySQL(sessionSubjectSQL, seenCTEs("(SELECT id FROM u)", cachedHash, true))
+	sessionIdentityReadSQL = identitySQL(sessionSubjectSQL, "")
+	userIdentitySQL        = identitySQL(userSubjectSQL, seenCTEs("(SELECT id FROM u)", "true", false))
+	userIdentityReadSQL    = identitySQL(userSubjectSQL, "")
 	// verifySQL checks a secret ($4) against the stored hash ($5) and, when
 	// it matches, records that user $6 and the credential were seen.
 	verifySQL = `WITH v AS MATERIALIZED (SELECT coalesce(` + verifyExpr("$4", "$5::text") + `, false) AS ok),
@@ -207,7 +215,12 @@ var (
 		SELECT ok FROM v`
 )
 
-func identitySQL(subject, userID, seenCond string, credential bool) string {
+// identitySQL builds the identity statement over a subject; seen, when not
+// empty, adds writable CTEs (from seenCTEs) that record "last seen".
+func identitySQL(subject, seen string) string {
+	if seen != "" {
+		seen = ",\n\t" + seen
+	}
 	return `WITH subject AS MATERIALIZED (` + subject + `),
 	u AS MATERIALIZED (
 		SELECT u.id, u.is_dashboard_user, u.player_id
@@ -237,8 +250,7 @@ func identitySQL(subject, userID, seenCond string, credential bool) string {
 		FROM subject JOIN api_key_permissions akp ON akp.domain = $1 AND akp.api_key_id = subject.key_id
 		JOIN permissions p ON p.id = akp.permission_id
 		WHERE EXISTS (SELECT 1 FROM user_perms up WHERE up.code IN (p.code, '` + takaro.PermRoot + `'))
-	),
-	` + seenCTEs(userID, seenCond, credential) + `
+	)` + seen + `
 	SELECT subject.secret_hash, u.id,
 		-- The dashboard-user gate is the user's, not the credential's: a
 		-- user holding ROOT passes it with a key limited to MANAGE_X too.
@@ -311,7 +323,11 @@ func (db *DB) Authenticate(ctx context.Context, token string) (*takaro.Identity,
 	ctx = takaro.NewContext(ctx, takaro.Principal{Domain: t.Domain})
 	var row *identityRow
 	err = db.readInDomain(ctx, func(b *pgx.Batch, domain string) {
-		b.Queue(sessionIdentitySQL, domain, string(t.Kind), t.ID, cached).Query(func(rows pgx.Rows) error {
+		q, args := sessionIdentitySQL, []any{domain, string(t.Kind), t.ID, cached}
+		if db.creds.seenRecently(t.ID) {
+			q, args = sessionIdentityReadSQL, args[:3] // $4 only guards the writes
+		}
+		b.Queue(q, args...).Query(func(rows pgx.Rows) error {
 			var err error
 			row, err = scanIdentity(rows)
 			return err
@@ -340,6 +356,7 @@ func (db *DB) Authenticate(ctx context.Context, token string) (*takaro.Identity,
 	if !ok {
 		return nil, notAuthorized()
 	}
+	db.creds.markSeen(t.ID)
 	id := row.identity
 	id.Domain = t.Domain
 	id.Credential = &takaro.Credential{Kind: t.Kind, ID: t.ID}
@@ -369,7 +386,11 @@ func (db *DB) AuthenticateUser(ctx context.Context, domain string, userID uuid.U
 	ctx = takaro.NewContext(ctx, takaro.Principal{Domain: domain})
 	var row *identityRow
 	err := db.readInDomain(ctx, func(b *pgx.Batch, domain string) {
-		b.Queue(userIdentitySQL, domain, userID).Query(func(rows pgx.Rows) error {
+		q := userIdentitySQL
+		if db.creds.seenRecently(userID) {
+			q = userIdentityReadSQL
+		}
+		b.Queue(q, domain, userID).Query(func(rows pgx.Rows) error {
 			var err error
 			row, err = scanIdentity(rows)
 			return err
@@ -381,6 +402,7 @@ func (db *DB) AuthenticateUser(ctx context.Context, domain string, userID uuid.U
 	if row == nil {
 		return nil, notAuthorized()
 	}
+	db.creds.markSeen(userID)
 	id := row.identity
 	id.Domain = domain
 	return &id, nil

@@ -76,6 +76,10 @@ type credentialCache struct {
 	entries  map[cacheKey]cachedCredential
 	flights  map[flightKey]*flight
 	failures map[uuid.UUID]failureCount
+	// seen remembers when this process last had a credential's (or a
+	// token-named user's) "last seen" recorded; for a minute after that,
+	// Authenticate sends the identity statement without its writes.
+	seen map[uuid.UUID]time.Time
 	// size and idle override the defaults (tests); now is the clock.
 	size int
 	idle time.Duration
@@ -265,6 +269,46 @@ func (c *credentialCache) fail(id uuid.UUID) {
 		}
 	}
 	c.failures[id] = f
+}
+
+// seenInterval's length in Go; the SQL checks the same bound.
+const seenEvery = time.Minute
+
+// seenRecently reports whether id was recorded as seen within the minute.
+func (c *credentialCache) seenRecently(id uuid.UUID) bool {
+	now := c.clock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	at, ok := c.seen[id]
+	return ok && now.Sub(at) < seenEvery
+}
+
+// markSeen notes that "last seen" of id is recorded as of now (written by
+// the statement that just ran, or less than a minute ago by another).
+func (c *credentialCache) markSeen(id uuid.UUID) {
+	now := c.clock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if at, ok := c.seen[id]; ok && now.Sub(at) < seenEvery {
+		return // keep the older time: the write is due a minute after it
+	}
+	if c.seen == nil {
+		c.seen = make(map[uuid.UUID]time.Time)
+	}
+	if len(c.seen) >= c.capacity() {
+		for k, at := range c.seen {
+			if now.Sub(at) >= seenEvery {
+				delete(c.seen, k)
+			}
+		}
+		for k := range c.seen {
+			if len(c.seen) < c.capacity() {
+				break
+			}
+			delete(c.seen, k)
+		}
+	}
+	c.seen[id] = now
 }
 
 // remove forgets a token that no longer authenticates.

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -26,6 +27,10 @@ type Options struct {
 	// connections are refused with ErrInsecureTransport. A DB without
 	// Keys never sends a key and is not restricted.
 	AllowInsecureTransport bool
+	// Now is the clock of the process's own bookkeeping (the credential
+	// cache, "last seen" pacing); nil means time.Now. The database's clock
+	// rules everything it stores.
+	Now func() time.Time
 }
 
 // DB is the data core's handle on one PostgreSQL database.
@@ -59,6 +64,7 @@ func Open(ctx context.Context, cfg *pgxpool.Config, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("connect to the database: %w", err)
 	}
 	db := &DB{pool: pool, keys: opts.Keys, bcryptCost: opts.BcryptCost}
+	db.creds.now = opts.Now
 	if err := db.checkRole(ctx); err != nil {
 		pool.Close()
 		return nil, err
