@@ -376,7 +376,7 @@ func TestSuperuserIsRefused(t *testing.T) {
 		o := takaro(t, env, args...)
 		requireExit(t, o, 1)
 		requireContains(t, "stderr", o.stderr, fmt.Sprintf("the database role %q is a superuser", admin.User),
-			"so PostgreSQL would not enforce tenant isolation for it", "NOSUPERUSER NOBYPASSRLS")
+			"so PostgreSQL would not apply row-level security", "NOSUPERUSER NOBYPASSRLS")
 	}
 	super, err := pgxpool.New(context.Background(), superConnString)
 	if err != nil {
