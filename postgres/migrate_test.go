@@ -19,99 +19,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// migFingerprintQueries describe the schema from the catalog, one text line
-// per object, with nothing that depends on the database (no OIDs, no
-// database name), so fingerprints of two databases can be compared.
-// Extension members (pgcrypto's functions) are left out: they are not the
-// migrations' business.
-var fingerprintQueries = []string{
-	`SELECT 'schema ' || nspname FROM pg_namespace
-	 WHERE nspname NOT LIKE 'pg\_%' AND nspname <> 'information_schema'`,
-	`SELECT 'extension ' || extname FROM pg_extension`,
-	`SELECT format('relation %s kind=%s rls=%s force_rls=%s acl=%s def=%s', c.relname, c.relkind,
-	        c.relrowsecurity, c.relforcerowsecurity, coalesce(c.relacl::text, '-'),
-	        CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) ELSE '-' END)
-	 FROM pg_class c
-	 WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
-	   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')`,
-	// The position counts live columns only: a column dropped by a down
-	// step and added again by the up step gets a new attnum.
-	`SELECT format('column %s.%s position=%s type=%s not_null=%s default=%s identity=%s generated=%s', c.relname, a.attname,
-	        row_number() OVER (PARTITION BY c.oid ORDER BY a.attnum), format_type(a.atttypid, a.atttypmod),
-	        a.attnotnull, coalesce(pg_get_expr(ad.adbin, ad.adrelid), '-'), a.attidentity, a.attgenerated)
-	 FROM pg_attribute a
-	 JOIN pg_class c ON c.oid = a.attrelid
-	 LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
-	 WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
-	   AND a.attnum > 0 AND NOT a.attisdropped`,
-	`SELECT format('constraint %s.%s %s', CASE WHEN con.conrelid <> 0 THEN con.conrelid::regclass::text ELSE con.contypid::regtype::text END,
-	        con.conname, pg_get_constraintdef(con.oid))
-	 FROM pg_constraint con WHERE con.connamespace = 'public'::regnamespace`,
-	`SELECT 'index ' || pg_get_indexdef(i.indexrelid)
-	 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-	 WHERE c.relnamespace = 'public'::regnamespace`,
-	`SELECT format('policy %s.%s %s %s roles=%s using=%s check=%s', tablename, policyname, permissive, cmd,
-	        roles::text, coalesce(qual, '-'), coalesce(with_check, '-'))
-	 FROM pg_policies WHERE schemaname = 'public'`,
-	`SELECT format('trigger %s enabled=%s', pg_get_triggerdef(t.oid), t.tgenabled)
-	 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-	 WHERE c.relnamespace = 'public'::regnamespace AND NOT t.tgisinternal`,
-	`SELECT 'function ' || CASE WHEN p.prokind IN ('f', 'p') THEN pg_get_functiondef(p.oid) ELSE p.oid::regprocedure::text END
-	 FROM pg_proc p
-	 WHERE p.pronamespace = 'public'::regnamespace
-	   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')`,
-	`SELECT format('type %s kind=%s %s', t.typname, t.typtype, CASE t.typtype
-	        WHEN 'e' THEN (SELECT string_agg(enumlabel, ',' ORDER BY enumsortorder) FROM pg_enum WHERE enumtypid = t.oid)
-	        WHEN 'd' THEN format_type(t.typbasetype, t.typtypmod) ELSE '' END)
-	 FROM pg_type t
-	 WHERE t.typnamespace = 'public'::regnamespace
-	   AND (t.typtype IN ('e', 'd') OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'))
-	   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')`,
-}
-
-// migFingerprint returns the sorted catalog description of the database's
-// schema: relations with their row-level security flags and grants,
-// columns with types, defaults and nullability, constraints, indexes,
-// policies, triggers, functions and types.
-func migFingerprint(t *testing.T, pool *pgxpool.Pool) []string {
-	t.Helper()
-	var lines []string
-	for _, q := range fingerprintQueries {
-		rows, err := pool.Query(context.Background(), q)
-		if err != nil {
-			t.Fatalf("fingerprint: %v\n%s", err, q)
-		}
-		got, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			t.Fatalf("fingerprint: %v\n%s", err, q)
-		}
-		lines = append(lines, got...)
-	}
-	slices.Sort(lines)
-	return lines
-}
-
-// migRequireSameSchema fails the test when two fingerprints differ, listing
-// the lines that only one of them has.
-func migRequireSameSchema(t *testing.T, what string, want, got []string) {
-	t.Helper()
-	if slices.Equal(want, got) {
-		return
-	}
-	var b strings.Builder
-	for _, l := range want {
-		if !slices.Contains(got, l) {
-			fmt.Fprintf(&b, "\n  - %s", l)
-		}
-	}
-	for _, l := range got {
-		if !slices.Contains(want, l) {
-			fmt.Fprintf(&b, "\n  + %s", l)
-		}
-	}
-	t.Fatalf("%s: the schema differs (- expected, + got):%s", what, b.String())
-}
-
 // migPublicTables returns the tables in the public schema.
 func migPublicTables(t *testing.T, pool *pgxpool.Pool) []string {
 	t.Helper()
@@ -236,7 +143,7 @@ func migRequireOnlyVersionTable(t *testing.T, pool *pgxpool.Pool) {
 	if applied != 0 {
 		t.Fatalf("goose_db_version still records %d migration(s)", applied)
 	}
-	for _, l := range migFingerprint(t, pool) {
+	for _, l := range pgtest.SchemaFingerprint(t, pool) {
 		if strings.HasPrefix(l, "function ") || strings.HasPrefix(l, "policy ") || strings.HasPrefix(l, "trigger ") {
 			t.Fatalf("left behind after rolling back everything: %s", l)
 		}
@@ -313,17 +220,17 @@ func migStepFingerprints(t *testing.T) ([][]string, []int64) {
 	pool := db.Pool(t)
 	m := migNewMigrator(t, d, postgres.Migrations())
 	versions := migVersions(t, m) // creates goose_db_version
-	fps := [][]string{migFingerprint(t, pool)}
+	fps := [][]string{pgtest.SchemaFingerprint(t, pool)}
 	for i, v := range versions {
 		migUpTo(t, m, v)
-		applied := migFingerprint(t, pool)
+		applied := pgtest.SchemaFingerprint(t, pool)
 		if slices.Equal(applied, fps[i]) {
 			t.Fatalf("migration %d changed nothing in the schema", v)
 		}
 		migRollback(t, m, v)
-		migRequireSameSchema(t, fmt.Sprintf("after %d up and down", v), fps[i], migFingerprint(t, pool))
+		pgtest.RequireSameSchema(t, fmt.Sprintf("after %d up and down", v), fps[i], pgtest.SchemaFingerprint(t, pool))
 		migUpTo(t, m, v)
-		migRequireSameSchema(t, fmt.Sprintf("after %d up, down and up", v), applied, migFingerprint(t, pool))
+		pgtest.RequireSameSchema(t, fmt.Sprintf("after %d up, down and up", v), applied, pgtest.SchemaFingerprint(t, pool))
 		fps = append(fps, applied)
 	}
 	return fps, versions
@@ -341,8 +248,8 @@ func TestMigrationsUpDownUp(t *testing.T) {
 	pool := db.Pool(t)
 	m := migNewMigrator(t, d, postgres.Migrations())
 	migVersions(t, m) // creates goose_db_version, which stays
-	zero := migFingerprint(t, pool)
-	migRequireSameSchema(t, "nothing applied", fps[0], zero)
+	zero := pgtest.SchemaFingerprint(t, pool)
+	pgtest.RequireSameSchema(t, "nothing applied", fps[0], zero)
 	rs, err := m.Up(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -350,16 +257,16 @@ func TestMigrationsUpDownUp(t *testing.T) {
 	if got := migResultVersions(rs); !slices.Equal(got, versions) {
 		t.Fatalf("up applied %v, want %v", got, versions)
 	}
-	full := migFingerprint(t, pool)
-	migRequireSameSchema(t, "one up against step by step", fps[len(fps)-1], full)
-	migRequireSameSchema(t, "fresh database against the test template", full, migFingerprint(t, pgtest.New(t).Pool(t)))
+	full := pgtest.SchemaFingerprint(t, pool)
+	pgtest.RequireSameSchema(t, "one up against step by step", fps[len(fps)-1], full)
+	pgtest.RequireSameSchema(t, "fresh database against the test template", full, pgtest.SchemaFingerprint(t, pgtest.New(t).Pool(t)))
 	if rs, err := m.Up(ctx); err != nil || len(rs) != 0 {
 		t.Fatalf("a second up: %v, %v; want nothing applied", migResultVersions(rs), err)
 	}
 
 	migRollbackAll(t, m, versions)
 	migRequireOnlyVersionTable(t, pool)
-	migRequireSameSchema(t, "after rolling back everything", zero, migFingerprint(t, pool))
+	pgtest.RequireSameSchema(t, "after rolling back everything", zero, pgtest.SchemaFingerprint(t, pool))
 	if r, err := m.Rollback(ctx); err != nil || r != nil {
 		t.Fatalf("rollback with nothing applied: %+v, %v; want nil, nil", r, err)
 	}
@@ -370,7 +277,7 @@ func TestMigrationsUpDownUp(t *testing.T) {
 	if got := migResultVersions(rs); !slices.Equal(got, versions) {
 		t.Fatalf("up again applied %v, want %v", got, versions)
 	}
-	migRequireSameSchema(t, "up, down to zero, up", full, migFingerprint(t, pool))
+	pgtest.RequireSameSchema(t, "up, down to zero, up", full, pgtest.SchemaFingerprint(t, pool))
 }
 
 func migPtr[T any](v T) *T { return &v }
@@ -490,7 +397,7 @@ func TestMigrationsRollBackWithData(t *testing.T) {
 	d := db.Open(t, postgres.Options{})
 	pool := db.Pool(t)
 	m := migNewMigrator(t, d, postgres.Migrations())
-	migRequireSameSchema(t, "the test template", fps[len(fps)-1], migFingerprint(t, pool))
+	pgtest.RequireSameSchema(t, "the test template", fps[len(fps)-1], pgtest.SchemaFingerprint(t, pool))
 	first := migFillDomain(t, d, "first tenant", false)
 	migFillDomain(t, d, "second tenant", false)
 	migRequireEveryTableFilled(t, d, pool, first)
@@ -502,14 +409,14 @@ func TestMigrationsRollBackWithData(t *testing.T) {
 	for i := len(versions) - 1; i >= 0; i-- {
 		v := versions[i]
 		migRollback(t, m, v)
-		migRequireSameSchema(t, fmt.Sprintf("with data, after rolling back %d", v), fps[i], migFingerprint(t, pool))
+		pgtest.RequireSameSchema(t, fmt.Sprintf("with data, after rolling back %d", v), fps[i], pgtest.SchemaFingerprint(t, pool))
 		migUpTo(t, m, v)
-		migRequireSameSchema(t, fmt.Sprintf("with data, after rolling back and reapplying %d", v), fps[i+1], migFingerprint(t, pool))
+		pgtest.RequireSameSchema(t, fmt.Sprintf("with data, after rolling back and reapplying %d", v), fps[i+1], pgtest.SchemaFingerprint(t, pool))
 		migRequireForeignKeysHold(t, fmt.Sprintf("with data, after rolling back and reapplying %d", v), super)
 		migRollback(t, m, v)
 	}
 	migRequireOnlyVersionTable(t, pool)
-	migRequireSameSchema(t, "with data, after rolling back everything", fps[0], migFingerprint(t, pool))
+	pgtest.RequireSameSchema(t, "with data, after rolling back everything", fps[0], pgtest.SchemaFingerprint(t, pool))
 
 	rs, err := m.Up(ctx)
 	if err != nil {
@@ -518,7 +425,7 @@ func TestMigrationsRollBackWithData(t *testing.T) {
 	if got := migResultVersions(rs); !slices.Equal(got, versions) {
 		t.Fatalf("up applied %v, want %v", got, versions)
 	}
-	migRequireSameSchema(t, "with data, up, down to zero, up", fps[len(fps)-1], migFingerprint(t, pool))
+	pgtest.RequireSameSchema(t, "with data, up, down to zero, up", fps[len(fps)-1], pgtest.SchemaFingerprint(t, pool))
 	var domains int
 	if err := pool.QueryRow(ctx, "SELECT count(*) FROM domains").Scan(&domains); err != nil {
 		t.Fatal(err)
@@ -555,7 +462,7 @@ func TestMigrationsRollBackFullWithData(t *testing.T) {
 	d := db.Open(t, postgres.Options{})
 	pool := db.Pool(t)
 	m := migNewMigrator(t, d, postgres.Migrations())
-	full := migFingerprint(t, pool)
+	full := pgtest.SchemaFingerprint(t, pool)
 	domain := migFillDomain(t, d, "full rollback", true)
 	migRequireEveryTableFilled(t, d, pool, domain)
 	versions := migVersions(t, m)
@@ -568,7 +475,7 @@ func TestMigrationsRollBackFullWithData(t *testing.T) {
 	if got := migResultVersions(rs); !slices.Equal(got, versions) {
 		t.Fatalf("up applied %v, want %v", got, versions)
 	}
-	migRequireSameSchema(t, "up, fill, down to zero, up", full, migFingerprint(t, pool))
+	pgtest.RequireSameSchema(t, "up, fill, down to zero, up", full, pgtest.SchemaFingerprint(t, pool))
 }
 
 // migWithExtraMigration returns the real migrations plus one more.
@@ -628,7 +535,7 @@ DROP TABLE takaro_failing_probe;
 		if got := migResultVersions(migErr.Applied); !slices.Equal(got, realVersions) {
 			t.Fatalf("UpTo=%v: applied before the failure: %v", viaUpTo, got)
 		}
-		migRequireSameSchema(t, "after the failing migration", migFingerprint(t, pgtest.New(t).Pool(t)), migFingerprint(t, pool))
+		pgtest.RequireSameSchema(t, "after the failing migration", pgtest.SchemaFingerprint(t, pgtest.New(t).Pool(t)), pgtest.SchemaFingerprint(t, pool))
 		var recorded bool
 		if err := pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM goose_db_version WHERE version_id = 99)").Scan(&recorded); err != nil {
 			t.Fatal(err)
@@ -651,7 +558,7 @@ ALTER TABLE takaro_no_such_table ADD COLUMN x int;
 	if rs, err := m.Up(ctx); err != nil || !slices.Equal(migResultVersions(rs), []int64{99}) {
 		t.Fatalf("up: %v, %v", migResultVersions(rs), err)
 	}
-	before := migFingerprint(t, pool)
+	before := pgtest.SchemaFingerprint(t, pool)
 	r, err := m.Rollback(ctx)
 	migErr, ok := errors.AsType[*postgres.MigrationError](err)
 	if !ok {
@@ -660,7 +567,7 @@ ALTER TABLE takaro_no_such_table ADD COLUMN x int;
 	if migErr.Failed != "00099_bad_down.sql" || !strings.Contains(err.Error(), "takaro_no_such_table") {
 		t.Fatalf("the error does not name the file and the cause: %v", err)
 	}
-	migRequireSameSchema(t, "after the failing rollback", before, migFingerprint(t, pool))
+	pgtest.RequireSameSchema(t, "after the failing rollback", before, pgtest.SchemaFingerprint(t, pool))
 	states, err := m.Status(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -113,7 +113,7 @@ func TestMigrateConcurrentProcesses(t *testing.T) {
 	if pgcrypto != 1 {
 		t.Errorf("pgcrypto is installed %d times", pgcrypto)
 	}
-	requireSameCatalog(t, "after concurrent migrations", catalogFingerprint(t, pgtest.New(t).Pool(t)), catalogFingerprint(t, pool))
+	pgtest.RequireSameSchema(t, "after concurrent migrations", pgtest.SchemaFingerprint(t, pgtest.New(t).Pool(t)), pgtest.SchemaFingerprint(t, pool))
 }
 
 // requireNoTable fails when the table exists.
@@ -147,17 +147,17 @@ func TestMigrateFailingMigration(t *testing.T) {
 	requireApplied(t, o, ms)
 	requireRecorded(t, pool, ms)
 	requireNoTable(t, pool, "takaro_failing_probe")
-	requireSameCatalog(t, "after the failing migration", catalogFingerprint(t, pgtest.New(t).Pool(t)), catalogFingerprint(t, pool))
+	pgtest.RequireSameSchema(t, "after the failing migration", pgtest.SchemaFingerprint(t, pgtest.New(t).Pool(t)), pgtest.SchemaFingerprint(t, pool))
 
 	// Again, with only the failing one pending: nothing changes at all.
-	before := catalogFingerprint(t, pool)
+	before := pgtest.SchemaFingerprint(t, pool)
 	o = takaroChild(t, env, "db:migrate")
 	requireExit(t, o, 1)
 	requireContains(t, "stderr", o.stderr, "00099_fails.sql", "takaro_no_such_function")
 	if o.stdout != "" {
 		t.Fatalf("nothing was applied, but stdout says:\n%s", o)
 	}
-	requireSameCatalog(t, "after the failing migration, again", before, catalogFingerprint(t, pool))
+	pgtest.RequireSameSchema(t, "after the failing migration, again", before, pgtest.SchemaFingerprint(t, pool))
 	requireRecorded(t, pool, ms)
 
 	// Status shows it pending.
@@ -180,8 +180,8 @@ func TestRollbackFailingMigration(t *testing.T) {
 	o := takaroChild(t, env, "db", "migrate")
 	requireExit(t, o, 0)
 	requireApplied(t, o, []migration{{99, "00099_bad_down.sql"}})
-	before := catalogFingerprint(t, pool)
-	if !slices.Contains(before, "relation takaro_bad_down_probe kind=r rls=f force_rls=f acl=-") {
+	before := pgtest.SchemaFingerprint(t, pool)
+	if !slices.Contains(before, "relation takaro_bad_down_probe kind=r rls=f force_rls=f acl=- def=-") {
 		t.Fatalf("the probe table is missing:\n%s", strings.Join(before, "\n"))
 	}
 	for _, args := range [][]string{{"db", "rollback"}, {"db:rollback"}} {
@@ -192,7 +192,7 @@ func TestRollbackFailingMigration(t *testing.T) {
 		if o.stdout != "" {
 			t.Fatalf("nothing was rolled back, but stdout says:\n%s", o)
 		}
-		requireSameCatalog(t, "after the failing rollback", before, catalogFingerprint(t, pool))
+		pgtest.RequireSameSchema(t, "after the failing rollback", before, pgtest.SchemaFingerprint(t, pool))
 		requireRecorded(t, pool, append(slices.Clone(ms), migration{99, "00099_bad_down.sql"}))
 	}
 }
@@ -210,7 +210,7 @@ func TestNewerReleaseIsRefused(t *testing.T) {
 	if _, err := pool.Exec(context.Background(), "INSERT INTO goose_db_version (version_id, is_applied) VALUES (99, true)"); err != nil {
 		t.Fatal(err)
 	}
-	schema, recorded := catalogFingerprint(t, pool), recordedVersions(t, pool)
+	schema, recorded := pgtest.SchemaFingerprint(t, pool), recordedVersions(t, pool)
 	for _, args := range [][]string{{"db", "migrate"}, {"db:migrate"}, {"db", "rollback"}, {"db:rollback"}, {"db", "status"}} {
 		o := takaro(t, env, args...)
 		requireExit(t, o, 1)
@@ -218,7 +218,7 @@ func TestNewerReleaseIsRefused(t *testing.T) {
 		if o.stdout != "" {
 			t.Fatalf("takaro %v printed something:\n%s", args, o)
 		}
-		requireSameCatalog(t, fmt.Sprintf("after takaro %v", args), schema, catalogFingerprint(t, pool))
+		pgtest.RequireSameSchema(t, fmt.Sprintf("after takaro %v", args), schema, pgtest.SchemaFingerprint(t, pool))
 		if got := recordedVersions(t, pool); fmt.Sprint(got) != fmt.Sprint(recorded) {
 			t.Fatalf("takaro %v changed goose_db_version from %v to %v", args, recorded, got)
 		}

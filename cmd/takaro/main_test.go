@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -261,73 +260,6 @@ func requireRecorded(t *testing.T, pool *pgxpool.Pool, ms []migration) {
 			t.Fatalf("goose_db_version records %v, want each of %v once", got, want)
 		}
 	}
-}
-
-// catalogQueries describe the schema, one line per object, with nothing
-// that depends on the database, so that two databases can be compared.
-var catalogQueries = []string{
-	`SELECT 'schema ' || nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\_%' AND nspname <> 'information_schema'`,
-	`SELECT 'extension ' || extname FROM pg_extension`,
-	`SELECT format('relation %s kind=%s rls=%s force_rls=%s acl=%s', c.relname, c.relkind, c.relrowsecurity,
-	        c.relforcerowsecurity, coalesce(c.relacl::text, '-'))
-	 FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')`,
-	`SELECT format('column %s.%s position=%s type=%s not_null=%s default=%s', c.relname, a.attname,
-	        row_number() OVER (PARTITION BY c.oid ORDER BY a.attnum), format_type(a.atttypid, a.atttypmod),
-	        a.attnotnull, coalesce(pg_get_expr(ad.adbin, ad.adrelid), '-'))
-	 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-	 LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
-	 WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND a.attnum > 0 AND NOT a.attisdropped`,
-	`SELECT format('constraint %s.%s %s', con.conrelid::regclass, con.conname, pg_get_constraintdef(con.oid))
-	 FROM pg_constraint con WHERE con.connamespace = 'public'::regnamespace`,
-	`SELECT 'index ' || pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-	 WHERE c.relnamespace = 'public'::regnamespace`,
-	`SELECT format('policy %s.%s %s %s %s %s', tablename, policyname, cmd, roles::text, coalesce(qual, '-'), coalesce(with_check, '-'))
-	 FROM pg_policies WHERE schemaname = 'public'`,
-	`SELECT 'trigger ' || pg_get_triggerdef(t.oid) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-	 WHERE c.relnamespace = 'public'::regnamespace AND NOT t.tgisinternal`,
-	`SELECT 'function ' || pg_get_functiondef(p.oid) FROM pg_proc p
-	 WHERE p.pronamespace = 'public'::regnamespace AND p.prokind IN ('f', 'p')
-	   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')`,
-}
-
-// catalogFingerprint returns the sorted description of the schema of the
-// database that pool is connected to.
-func catalogFingerprint(t *testing.T, pool *pgxpool.Pool) []string {
-	t.Helper()
-	var lines []string
-	for _, q := range catalogQueries {
-		rows, err := pool.Query(context.Background(), q)
-		if err != nil {
-			t.Fatalf("fingerprint: %v\n%s", err, q)
-		}
-		got, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			t.Fatalf("fingerprint: %v\n%s", err, q)
-		}
-		lines = append(lines, got...)
-	}
-	slices.Sort(lines)
-	return lines
-}
-
-// requireSameCatalog fails the test when two fingerprints differ.
-func requireSameCatalog(t *testing.T, what string, want, got []string) {
-	t.Helper()
-	if slices.Equal(want, got) {
-		return
-	}
-	var b strings.Builder
-	for _, l := range want {
-		if !slices.Contains(got, l) {
-			fmt.Fprintf(&b, "\n  - %s", l)
-		}
-	}
-	for _, l := range got {
-		if !slices.Contains(want, l) {
-			fmt.Fprintf(&b, "\n  + %s", l)
-		}
-	}
-	t.Fatalf("%s: the schema differs (- expected, + got):%s", what, b.String())
 }
 
 // TestCommandLine checks the exit statuses of help and of invocations
