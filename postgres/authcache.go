@@ -200,27 +200,30 @@ func (c *credentialCache) putLocked(key cacheKey, hash string, now time.Time) {
 	if c.entries == nil {
 		c.entries = make(map[cacheKey]cachedCredential)
 	}
-	if _, ok := c.entries[key]; !ok && len(c.entries) >= c.capacity() {
-		c.evict(now)
+	if _, ok := c.entries[key]; !ok {
+		makeRoom(c.entries, c.capacity(), func(e cachedCredential) bool { return !now.Before(e.expires) })
 	}
 	c.entries[key] = cachedCredential{hash: hash, expires: now.Add(c.idleTime())}
 }
 
-// evict makes room for one entry: it drops the expired entries, or else
-// one arbitrary entry (Go randomises map iteration). It runs only after a
-// crypt(), which costs far more than the sweep.
-func (c *credentialCache) evict(now time.Time) {
-	for k, e := range c.entries {
-		if !now.Before(e.expires) {
-			delete(c.entries, k)
+// makeRoom makes room in m for one more key when it holds capacity keys:
+// it drops the stale entries, or else an arbitrary one (Go randomises map
+// iteration). It runs only on the way to work that costs far more than the
+// sweep (a crypt(), a statement).
+func makeRoom[K comparable, V any](m map[K]V, capacity int, stale func(V) bool) {
+	if len(m) < capacity {
+		return
+	}
+	for k, v := range m {
+		if stale(v) {
+			delete(m, k)
 		}
 	}
-	if len(c.entries) < c.capacity() {
-		return
-	}
-	for k := range c.entries {
-		delete(c.entries, k)
-		return
+	for k := range m {
+		if len(m) < capacity {
+			return
+		}
+		delete(m, k)
 	}
 }
 
@@ -254,19 +257,8 @@ func (c *credentialCache) fail(id uuid.UUID) {
 		f = failureCount{since: now}
 	}
 	f.n++
-	if _, known := c.failures[id]; !known && len(c.failures) >= c.capacity() {
-		// Bounded like the entries: ended windows go first, else any one.
-		for k, old := range c.failures {
-			if now.Sub(old.since) >= failureWindow {
-				delete(c.failures, k)
-			}
-		}
-		for k := range c.failures {
-			if len(c.failures) < c.capacity() {
-				break
-			}
-			delete(c.failures, k)
-		}
+	if _, known := c.failures[id]; !known {
+		makeRoom(c.failures, c.capacity(), func(old failureCount) bool { return now.Sub(old.since) >= failureWindow })
 	}
 	c.failures[id] = f
 }
@@ -295,18 +287,8 @@ func (c *credentialCache) markSeen(id uuid.UUID) {
 	if c.seen == nil {
 		c.seen = make(map[uuid.UUID]time.Time)
 	}
-	if len(c.seen) >= c.capacity() {
-		for k, at := range c.seen {
-			if now.Sub(at) >= seenEvery {
-				delete(c.seen, k)
-			}
-		}
-		for k := range c.seen {
-			if len(c.seen) < c.capacity() {
-				break
-			}
-			delete(c.seen, k)
-		}
+	if _, known := c.seen[id]; !known {
+		makeRoom(c.seen, c.capacity(), func(at time.Time) bool { return now.Sub(at) >= seenEvery })
 	}
 	c.seen[id] = now
 }
