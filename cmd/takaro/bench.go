@@ -61,14 +61,11 @@ func runBench(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := a.openDatabase(ctx, true)
+	db, err := a.openServing(ctx)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := a.prepareSchema(ctx, db); err != nil {
-		return err
-	}
 	b := &bench{opts: o, out: a.stdout, log: a.log}
 	// The API gets a data core of its own on the same database, whose pool
 	// carries the recorder; the baseline a plain pool with the same

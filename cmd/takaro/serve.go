@@ -32,14 +32,11 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	db, err := a.openDatabase(ctx, true)
+	db, err := a.openServing(ctx)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := a.prepareSchema(ctx, db); err != nil {
-		return err
-	}
 	cfg, err := a.apiConfig(db)
 	if err != nil {
 		return err
@@ -53,6 +50,20 @@ func runServe(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	return a.serveUntilDone(ctx, api.Handler(), listener)
+}
+
+// openServing opens the database for serving the API: with the key, and
+// with the schema this binary was built for (see prepareSchema).
+func (a *app) openServing(ctx context.Context) (*postgres.DB, error) {
+	db, err := a.openDatabase(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.prepareSchema(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
 }
 
 // prepareSchema applies pending migrations when asked to, and otherwise
