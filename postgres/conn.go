@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -51,14 +52,15 @@ func (c ConnConfig) PoolConfig() (*pgxpool.Config, error) {
 		}
 		return nil, errors.New(msg)
 	}
-	if c.SSL && (c.URL == "" || !strings.Contains(c.URL, "sslmode")) {
-		tlsConfig, err := c.tlsConfig(cfg.ConnConfig.Host)
-		if err != nil {
+	urlSetsSSLMode := c.URL != "" && strings.Contains(c.URL, "sslmode")
+	if urlSetsSSLMode && c.CA != "" {
+		return nil, errors.New("POSTGRES_CA applies to POSTGRES_SSL, but POSTGRES_CONNECTION_STRING sets its own sslmode: " +
+			"name the CA there with sslrootcert=<file>, or drop sslmode from it")
+	}
+	if c.SSL && !urlSetsSSLMode {
+		if err := c.requireTLS(cfg); err != nil {
 			return nil, err
 		}
-		cfg.ConnConfig.TLSConfig = tlsConfig
-		// The fallbacks of sslmode=prefer would retry without TLS.
-		cfg.ConnConfig.Fallbacks = nil
 	}
 	if c.MaxConns > 0 {
 		cfg.MaxConns = c.MaxConns
@@ -89,6 +91,33 @@ func (c ConnConfig) keywordString() string {
 		fmt.Fprintf(&b, "%s='%s' ", kv[i], strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(kv[i+1]))
 	}
 	return b.String()
+}
+
+// requireTLS makes every host of cfg use TLS verified against its own
+// name. pgx's default (sslmode=prefer) adds, per host, a fallback without
+// TLS; those are dropped, the other hosts of a multi-host string kept.
+func (c ConnConfig) requireTLS(cfg *pgxpool.Config) error {
+	cc := cfg.ConnConfig
+	tlsConfig, err := c.tlsConfig(cc.Host)
+	if err != nil {
+		return err
+	}
+	cc.TLSConfig = tlsConfig
+	seen := map[string]bool{net.JoinHostPort(cc.Host, strconv.Itoa(int(cc.Port))): true}
+	var fallbacks []*pgconn.FallbackConfig
+	for _, fb := range cc.Fallbacks {
+		addr := net.JoinHostPort(fb.Host, strconv.Itoa(int(fb.Port)))
+		if seen[addr] {
+			continue
+		}
+		seen[addr] = true
+		if fb.TLSConfig, err = c.tlsConfig(fb.Host); err != nil {
+			return err
+		}
+		fallbacks = append(fallbacks, fb)
+	}
+	cc.Fallbacks = fallbacks
+	return nil
 }
 
 // tlsConfig verifies the server's chain against the CA (or the system
