@@ -161,6 +161,10 @@ func (r *rotation) batch(ctx context.Context, domain string, c encryptedColumn, 
 	current := r.keys.Current()
 	var b batchResult
 	err := r.db.inDomain(asDomain(ctx, domain), func(tx *Tx) error {
+		// Re-encrypting is no change a client can see: updated_at stays.
+		if _, err := tx.Exec(ctx, "SELECT set_config('takaro.reencrypting', 'on', true)"); err != nil {
+			return err
+		}
 		return tx.QueryRow(ctx, c.rotateSQL(), tx.Domain, r.opts.BatchSize, ids, secrets, current.secret, current.id, ids[1:], from).
 			Scan(&b.rotated, &b.picked, &b.last)
 	})

@@ -46,3 +46,40 @@ func TestUpdatedAtIgnoresLastSeen(t *testing.T) {
 		t.Fatalf("after a rename updatedAt is %v, not after %v", u.UpdatedAt, before)
 	}
 }
+
+// Re-encrypting a value under a new key changes nothing a client sees, so
+// updatedAt stays.
+func TestRotationKeepsUpdatedAt(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	old := db.Open(t, postgres.Options{})
+	ctx := context.Background()
+	created, err := old.CreateDomain(ctx, takaro.DomainCreate{Name: "rotation updated at"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx = takaro.NewContext(ctx, takaro.Principal{Domain: created.CreatedDomain.ID})
+	gs, err := old.CreateGameServer(ctx, takaro.GameServerCreate{Name: "srv", Type: takaro.GameServerMock, ConnectionInfo: `{"host":"h"}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := postgres.NewKeyring(pgtest.OtherKey, pgtest.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotated := db.Open(t, postgres.Options{Keys: keys})
+	if _, err := rotated.RotateKeys(ctx, postgres.RotateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	newOnly, err := postgres.NewKeyring(pgtest.OtherKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Open(t, postgres.Options{Keys: newOnly}).FindGameServerByID(ctx, gs.ID, true)
+	if err != nil {
+		t.Fatalf("the value does not read with the new key alone: %v", err)
+	}
+	if !got.UpdatedAt.Equal(gs.UpdatedAt) {
+		t.Fatalf("updatedAt moved from %v to %v by re-encryption", gs.UpdatedAt, got.UpdatedAt)
+	}
+}

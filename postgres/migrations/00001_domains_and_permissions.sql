@@ -57,12 +57,17 @@ INSERT INTO permissions (code, friendly_name, description) VALUES
 
 -- takaro_set_updated_at keeps updated_at true without relying on every
 -- UPDATE statement to remember it. Recording when a row was last seen or
--- used is bookkeeping, not a change of the row, and leaves it alone.
+-- used is bookkeeping, not a change of the row, and leaves it alone; so
+-- does re-encrypting a value under a new key (a transaction that sets
+-- takaro.reencrypting), which changes no value a client can see.
 -- +goose StatementBegin
 CREATE FUNCTION takaro_set_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     bookkeeping CONSTANT text[] := '{updated_at,last_seen,last_seen_at,last_used_at}';
 BEGIN
+    IF current_setting('takaro.reencrypting', true) = 'on' THEN
+        RETURN NEW;
+    END IF;
     IF to_jsonb(NEW) - bookkeeping IS DISTINCT FROM to_jsonb(OLD) - bookkeeping THEN
         NEW.updated_at := now();
     END IF;
