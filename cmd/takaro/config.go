@@ -24,6 +24,9 @@ func (s secret) String() string {
 	return "(set)"
 }
 
+// GoString keeps secrets out of %#v.
+func (s secret) GoString() string { return s.String() }
+
 // LogValue keeps secrets out of structured logs.
 func (s secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
 

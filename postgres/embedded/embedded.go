@@ -133,9 +133,6 @@ func Ensure(ctx context.Context, opts Options) (*Cluster, error) {
 	return c, nil
 }
 
-// Dir returns the directory that holds the cluster.
-func (c *Cluster) Dir() string { return c.dir }
-
 // ConnString returns a libpq connection string for role and database over
 // the cluster's socket.
 func (c *Cluster) ConnString(role, database string) string {
