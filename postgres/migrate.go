@@ -44,7 +44,13 @@ type Migrator struct {
 	provider *goose.Provider
 	sqlDB    *sql.DB
 	known    map[int64]bool
+	// runLock serialises whole runs of Up and UpTo (see upExclusively).
+	runLock lock.SessionLocker
 }
+
+// runLockID is the advisory lock of a whole Up or UpTo run. It must differ
+// from goose's own lock, which the run takes inside it.
+const runLockID = 0x74616b61726f // "takaro"
 
 // MigrationResult is one migration applied or rolled back.
 type MigrationResult struct {
@@ -106,7 +112,12 @@ func NewMigrator(db *DB, fsys fs.FS) (*Migrator, error) {
 	for _, s := range provider.ListSources() {
 		known[s.Version] = true
 	}
-	return &Migrator{provider: provider, sqlDB: sqlDB, known: known}, nil
+	runLock, err := lock.NewPostgresSessionLocker(lock.WithLockID(runLockID), lock.WithLockTimeout(1, 600))
+	if err != nil {
+		_ = sqlDB.Close()
+		return nil, err
+	}
+	return &Migrator{provider: provider, sqlDB: sqlDB, known: known, runLock: runLock}, nil
 }
 
 // Close closes the migrator's own connections (not the data core's pool).
@@ -115,18 +126,39 @@ func (m *Migrator) Close() error { return m.sqlDB.Close() }
 // Up applies every pending migration in order and returns them; none means
 // the schema was already up to date.
 func (m *Migrator) Up(ctx context.Context) ([]MigrationResult, error) {
-	if err := m.checkUnknown(ctx); err != nil {
-		return nil, err
-	}
-	return upResults(m.provider.Up(ctx))
+	return m.upExclusively(ctx, m.provider.Up)
 }
 
 // UpTo applies the pending migrations up to and including version.
 func (m *Migrator) UpTo(ctx context.Context, version int64) ([]MigrationResult, error) {
+	return m.upExclusively(ctx, func(ctx context.Context) ([]*goose.MigrationResult, error) {
+		return m.provider.UpTo(ctx, version)
+	})
+}
+
+// upExclusively runs up under runLock. goose's Up and UpTo first ask
+// whether anything is pending without taking goose's lock, and on a fresh
+// database that step creates goose's version table: instances booting at
+// once would race to create it (the losers fail and retry, and the winner
+// may find its identity sequence's name taken and get a different one).
+// runLock makes the whole run, that step included, one instance at a time;
+// goose's lock, taken inside, still guards the migrations themselves. Like
+// goose's, it is polled, so that a waiting instance blocks no migration
+// (CREATE INDEX CONCURRENTLY waits for every open transaction).
+func (m *Migrator) upExclusively(ctx context.Context, up func(context.Context) ([]*goose.MigrationResult, error)) ([]MigrationResult, error) {
+	conn, err := m.sqlDB.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	defer func() { _ = conn.Close() }()
+	if err := m.runLock.SessionLock(ctx, conn); err != nil {
+		return nil, fmt.Errorf("migrate: wait for other instances: %w", err)
+	}
+	defer func() { _ = m.runLock.SessionUnlock(context.WithoutCancel(ctx), conn) }()
 	if err := m.checkUnknown(ctx); err != nil {
 		return nil, err
 	}
-	return upResults(m.provider.UpTo(ctx, version))
+	return upResults(up(ctx))
 }
 
 // upResults converts what goose's Up and UpTo return. A migration that
