@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/uuid"
@@ -22,20 +21,13 @@ func TestGameServerLimitHoldsUnderConcurrency(t *testing.T) {
 	e := newEnv(t)
 	const limit, attempts = 3, 12
 	tn := e.newDomain(t, takaro.DomainLimits{MaxGameservers: ptrTo(limit)})
-	errs := make([]error, attempts)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
 	wide := e.openWide(t)
-	for i := range attempts {
-		wg.Go(func() {
-			<-start
-			_, errs[i] = wide.CreateGameServer(tn.ctx, takaro.GameServerCreate{
-				Name: fmt.Sprintf("racer %d", i), Type: takaro.GameServerMock, ConnectionInfo: "{}",
-			})
+	errs := atOnce(attempts, func(i int) error {
+		_, err := wide.CreateGameServer(tn.ctx, takaro.GameServerCreate{
+			Name: fmt.Sprintf("racer %d", i), Type: takaro.GameServerMock, ConnectionInfo: "{}",
 		})
-	}
-	close(start)
-	wg.Wait()
+		return err
+	})
 	var ok int
 	for _, err := range errs {
 		if err == nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -250,4 +251,21 @@ func requireNoEmptyTable(t testing.TB, counts map[string]int) {
 	if len(empty) > 0 {
 		t.Fatalf("tenant tables without rows after fill: %s (teach fill to add one)", strings.Join(empty, ", "))
 	}
+}
+
+// atOnce runs fn(0) … fn(n-1) in goroutines released together, so they
+// really race, and returns their errors by index.
+func atOnce(n int, fn func(i int) error) []error {
+	errs := make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			errs[i] = fn(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+	return errs
 }

@@ -1,7 +1,6 @@
 package postgres_test
 
 import (
-	"sync"
 	"testing"
 
 	"github.com/google/uuid"
@@ -59,22 +58,14 @@ func TestPlayerConcurrentUpsertsOfANewPlayer(t *testing.T) {
 	// Several game events about a player nobody has seen yet.
 	const n = 8
 	ids := make([]uuid.UUID, n)
-	errs := make([]error, n)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
 	wide := e.openWide(t)
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			p, err := wide.UpsertPlayer(tn.ctx, takaro.PlayerUpsert{Name: ptrTo("newcomer"), SteamID: ptrTo("76561198000000099")})
-			errs[i] = err
-			if err == nil {
-				ids[i] = p.ID
-			}
-		})
-	}
-	close(start)
-	wg.Wait()
+	errs := atOnce(n, func(i int) error {
+		p, err := wide.UpsertPlayer(tn.ctx, takaro.PlayerUpsert{Name: ptrTo("newcomer"), SteamID: ptrTo("76561198000000099")})
+		if err == nil {
+			ids[i] = p.ID
+		}
+		return err
+	})
 	var first uuid.UUID
 	for i, err := range errs {
 		switch {

@@ -3,7 +3,6 @@ package postgres_test
 import (
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/uuid"
@@ -85,18 +84,11 @@ func TestUserDashboardUsersCountTowardsMaxUsers(t *testing.T) {
 	check[*takaro.User](t)(e.core.UpdateUser(tn.ctx, d1.ID, takaro.UserUpdate{IsDashboardUser: ptrTo(false)}))
 
 	// One seat is free again; concurrent promotions take it once.
-	var wg sync.WaitGroup
-	errs := make([]error, len(plain))
-	start := make(chan struct{})
 	wide := e.openWide(t)
-	for i, u := range plain {
-		wg.Go(func() {
-			<-start
-			_, errs[i] = wide.UpdateUser(tn.ctx, u.ID, takaro.UserUpdate{IsDashboardUser: ptrTo(true)})
-		})
-	}
-	close(start)
-	wg.Wait()
+	errs := atOnce(len(plain), func(i int) error {
+		_, err := wide.UpdateUser(tn.ctx, plain[i].ID, takaro.UserUpdate{IsDashboardUser: ptrTo(true)})
+		return err
+	})
 	var ok int
 	for _, err := range errs {
 		if err == nil {

@@ -3,7 +3,6 @@ package postgres_test
 import (
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -141,18 +140,11 @@ func TestVariableLimitHoldsUnderConcurrency(t *testing.T) {
 	e := newEnv(t)
 	const limit, attempts = 5, 20
 	tn := e.newDomain(t, takaro.DomainLimits{MaxVariables: ptrTo(limit)})
-	errs := make([]error, attempts)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
 	wide := e.openWide(t)
-	for i := range attempts {
-		wg.Go(func() {
-			<-start
-			_, errs[i] = wide.CreateVariable(tn.ctx, takaro.VariableCreate{Key: fmt.Sprintf("key-%d", i), Value: "v"})
-		})
-	}
-	close(start)
-	wg.Wait()
+	errs := atOnce(attempts, func(i int) error {
+		_, err := wide.CreateVariable(tn.ctx, takaro.VariableCreate{Key: fmt.Sprintf("key-%d", i), Value: "v"})
+		return err
+	})
 	var ok int
 	for _, err := range errs {
 		if err == nil {
