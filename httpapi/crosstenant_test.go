@@ -316,7 +316,7 @@ func xtEach(body any, ids ...string) []xtAttempt {
 	return out
 }
 
-// xtRoutes covers every user route. Keep it in step with routes.go: the
+// xtRoutes covers every user route. Keep it in step with the route table: the
 // suite fails for a route it does not name and for a name that is no route.
 var xtRoutes = map[string]xtRoute{
 	"POST /logout": {attempts: func(a, _ *xtWorld) []xtAttempt {

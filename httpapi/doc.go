@@ -2,9 +2,11 @@
 // shapes and {data, meta} envelope over the data core's services.
 //
 // Where things are:
-//   - routes.go: every route, once, with its access, permissions and body
-//     type. The router, the OpenAPI document (openapi.go, schema.go), the
-//     permission checks and the tests all read this one table.
+//   - routes.go: the route table, assembled from one part per resource
+//     (domain.go, session.go, user.go, …), each route declared once with
+//     its access, permissions and body type. The router, the OpenAPI
+//     document (openapi.go, schema.go), the permission checks and the
+//     tests all read this one table.
 //   - server.go, serve: the life of a request. It is authenticated
 //     (auth.go), authorized (domain state, permissions), bound to the
 //     caller's domain with takaro.NewContext (the only place a request's

@@ -29,7 +29,7 @@ const (
 
 // endpoint is one route of the API and everything the router, the
 // authenticator, the validator and the OpenAPI document know about it.
-// Every route is declared once, in routes.go.
+// Every route is declared once, in its resource's file (see routes.go).
 type endpoint struct {
 	method, path string // path in net/http pattern syntax: /gameserver/{id}
 	summary, tag string
