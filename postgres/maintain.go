@@ -67,11 +67,13 @@ func (o *MaintainOptions) defaults() {
 }
 
 // Removal is how many rows of a table a pass removed in one domain (or, in
-// a dry run, would remove).
+// a dry run, would remove). A dropped partition has no domain: it held the
+// rows of every domain, and Rows is PostgreSQL's estimate of their number.
 type Removal struct {
-	Table  string
-	Domain string
-	Rows   int64
+	Table     string
+	Domain    string
+	Rows      int64
+	Partition string
 }
 
 // retentionRule selects, in one domain, rows that have outlived their use.
@@ -86,16 +88,21 @@ type retentionRule struct {
 }
 
 var retentionRules = []retentionRule{
-	{table: "events", condition: "created_at < $2", cutoff: func(d maintainedDomain, now time.Time, _ MaintainOptions) (time.Time, bool) {
-		// 0 days means the domain keeps its events: a retention of
-		// nothing at all would delete each event as it is written.
-		return now.AddDate(0, 0, -d.eventRetentionDays), d.eventRetentionDays > 0
-	}},
+	{table: "events", condition: "created_at < $2", cutoff: afterEventRetention},
+	// Location history follows the events' retention, as in the reference.
+	{table: "player_location", condition: "created_at < $2", cutoff: afterEventRetention},
 	{table: "variables", condition: "expires_at < $2", cutoff: atNow},
 	{table: "role_on_user", condition: "expires_at < $2", cutoff: atNow},
 	{table: "role_on_player", condition: "expires_at < $2", cutoff: atNow},
 	{table: "sessions", condition: "(expires_at < $2 OR revoked_at < $2)", cutoff: afterCredentialGrace},
 	{table: "api_keys", condition: "(expires_at < $2 OR revoked_at < $2)", cutoff: afterCredentialGrace},
+}
+
+// afterEventRetention is the domain's eventRetentionDays before now. 0 days
+// means the domain keeps its history: a retention of nothing at all would
+// delete each event as it is written.
+func afterEventRetention(d maintainedDomain, now time.Time, _ MaintainOptions) (time.Time, bool) {
+	return now.AddDate(0, 0, -d.eventRetentionDays), d.eventRetentionDays > 0
 }
 
 func atNow(_ maintainedDomain, now time.Time, _ MaintainOptions) (time.Time, bool) { return now, true }
@@ -132,6 +139,16 @@ func (db *DB) Maintain(ctx context.Context, opts MaintainOptions) ([]Removal, er
 		return nil, fmt.Errorf("maintenance: list domains: %w", err)
 	}
 	m := &maintenance{db: db, opts: opts}
+	if !opts.DryRun {
+		if err := db.ensurePartitions(ctx, partitionsAhead); err != nil {
+			return nil, fmt.Errorf("maintenance: %w", err)
+		}
+	}
+	if cutoff, ok := historyKeptFrom(domains, now); ok {
+		if err := m.dropPartitionsBefore(ctx, cutoff); err != nil {
+			return m.removed, err
+		}
+	}
 	for _, d := range domains {
 		for _, rule := range retentionRules {
 			cutoff, ok := rule.cutoff(d, now, opts)
@@ -173,10 +190,10 @@ func (m *maintenance) remove(ctx context.Context, domain, table, condition strin
 	}
 	// The batch is picked by ctid in the same statement, on the same
 	// index that the condition uses, so each batch is one short index
-	// range and the table needs no particular key.
-	limit := len(args) + 1
-	del := fmt.Sprintf("DELETE FROM %s WHERE domain = $1 AND ctid = ANY (ARRAY(SELECT ctid FROM %s LIMIT $%d))",
-		pgx.Identifier{table}.Sanitize(), from, limit)
+	// range and the table needs no particular key. A ctid is unique only
+	// within one partition, so the condition is repeated around it: a row
+	// of another partition at the same ctid is deleted only if it is due.
+	del := fmt.Sprintf("DELETE FROM %s AND ctid = ANY (ARRAY(SELECT ctid FROM %s LIMIT $%d))", from, from, len(args)+1)
 	args = append(args, m.opts.BatchSize)
 	for {
 		var n int64
@@ -247,6 +264,7 @@ func gameServerReferences(ctx context.Context, tx pgx.Tx) ([]gameServerReference
 		FROM pg_constraint c
 		JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[2]
 		WHERE c.contype = 'f' AND c.confrelid = 'gameservers'::regclass AND cardinality(c.conkey) = 2
+		  AND c.conparentid = 0 -- a partition's copy of its parent's key: the parent covers it
 		ORDER BY 1, 2`)
 	if err != nil {
 		return nil, err
@@ -339,4 +357,81 @@ func (db *DB) maintainWhileLeader(ctx context.Context, interval time.Duration, o
 			return
 		}
 	}
+}
+
+// historyKeptFrom is the oldest moment whose history some domain still
+// keeps: older partitions hold nothing any domain wants. ok is false when
+// a domain keeps its history forever, or there is no domain.
+func historyKeptFrom(domains []maintainedDomain, now time.Time) (cutoff time.Time, ok bool) {
+	for i, d := range domains {
+		c, keeps := afterEventRetention(d, now, MaintainOptions{})
+		if !keeps {
+			return time.Time{}, false
+		}
+		if i == 0 || c.Before(cutoff) {
+			cutoff = c
+		}
+	}
+	return cutoff, len(domains) > 0
+}
+
+// dropPartitionsBefore drops the day partitions that end at or before
+// cutoff. Dropping a partition takes a brief exclusive lock on its parent;
+// a lock timeout keeps the drop from queueing in front of the API's writes
+// behind a long reader, and the next pass tries again.
+func (m *maintenance) dropPartitionsBefore(ctx context.Context, cutoff time.Time) error {
+	type partition struct {
+		parent, name string
+		day          time.Time
+		estimate     int64
+	}
+	var old []partition
+	err := m.db.inSystem(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `
+			SELECT p.relname::text, c.relname::text, greatest(c.reltuples, 0)::bigint
+			FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
+			WHERE p.relname = ANY($1) AND c.relname ~ '_[0-9]{8}$'
+			ORDER BY 2`, partitionedTables)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var p partition
+			if err := rows.Scan(&p.parent, &p.name, &p.estimate); err != nil {
+				return err
+			}
+			if p.day, err = time.Parse("20060102", p.name[len(p.name)-8:]); err != nil {
+				return err
+			}
+			if !p.day.AddDate(0, 0, 1).After(cutoff) {
+				old = append(old, p)
+			}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return fmt.Errorf("maintenance: list partitions: %w", err)
+	}
+	for _, p := range old {
+		if !m.opts.DryRun {
+			err := m.db.inSystem(ctx, func(tx pgx.Tx) error {
+				if _, err := tx.Exec(ctx, "SET LOCAL lock_timeout = '2s'"); err != nil {
+					return err
+				}
+				_, err := tx.Exec(ctx, "DROP TABLE "+pgx.Identifier{p.name}.Sanitize())
+				return err
+			})
+			if pgErr := asPgError(err); pgErr != nil && pgErr.Code == sqlstateLockNotAvailable {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("maintenance: drop partition %s: %w", p.name, err)
+			}
+		}
+		m.removed = append(m.removed, Removal{Table: p.parent, Partition: p.name, Rows: p.estimate})
+		if m.opts.Removed != nil {
+			m.opts.Removed(p.parent, "", p.estimate)
+		}
+	}
+	return nil
 }
