@@ -50,6 +50,13 @@ type LocationSample struct {
 	Dimension *string   `json:"dimension,omitempty"`
 }
 
+// LocationRecord is what the connector's sync reports of one game server:
+// where its online players are now.
+type LocationRecord struct {
+	GameServerID uuid.UUID        `json:"gameServerId"`
+	Samples      []LocationSample `json:"samples"`
+}
+
 // ValidateSamples checks the samples, naming a bad field by its index
 // (samples[3].x).
 func ValidateSamples(samples []LocationSample) error {
@@ -166,9 +173,10 @@ func (q LocationRadiusQuery) Validate() error {
 // TrackingService keeps and searches player location history.
 type TrackingService interface {
 	// RecordLocations stores one position per sample for players on a game
-	// server, at the database's current time. Errors: CodeValidation,
-	// CodeNotFound when a player is not known on the server.
-	RecordLocations(ctx context.Context, gameServerID uuid.UUID, samples []LocationSample) error
+	// server, at the database's current time, and returns them. Errors:
+	// CodeValidation, CodeNotFound when a player is not known on the
+	// server.
+	RecordLocations(ctx context.Context, in LocationRecord) ([]PlayerLocation, error)
 	// FindLocations returns positions, newest first. Errors: CodeValidation.
 	FindLocations(ctx context.Context, q LocationHistoryQuery) ([]PlayerLocation, error)
 	// FindLocationsInBox returns positions inside a box, newest first.

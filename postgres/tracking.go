@@ -34,32 +34,37 @@ var locationObject = jsonFields{
 }
 
 // RecordLocations stores one position per sample, in one statement.
-func (db *DB) RecordLocations(ctx context.Context, gameServerID uuid.UUID, samples []takaro.LocationSample) error {
-	if len(samples) == 0 {
-		return nil
+func (db *DB) RecordLocations(ctx context.Context, in takaro.LocationRecord) ([]takaro.PlayerLocation, error) {
+	if err := takaro.ValidateSamples(in.Samples); err != nil {
+		return nil, err
 	}
-	players := make([]uuid.UUID, len(samples))
-	xs, ys, zs := make([]float64, len(samples)), make([]float64, len(samples)), make([]float64, len(samples))
-	dims := make([]*string, len(samples))
-	if err := takaro.ValidateSamples(samples); err != nil {
-		return err
-	}
-	for i, s := range samples {
+	n := len(in.Samples)
+	players, dims := make([]uuid.UUID, n), make([]*string, n)
+	xs, ys, zs := make([]float64, n), make([]float64, n), make([]float64, n)
+	for i, s := range in.Samples {
 		players[i], xs[i], ys[i], zs[i], dims[i] = s.PlayerID, s.X, s.Y, s.Z, s.Dimension
 	}
+	var out []takaro.PlayerLocation
 	record := func() error {
 		return db.inDomain(ctx, func(tx *Tx) error {
-			tag, err := tx.Exec(ctx, `INSERT INTO player_location (domain, pog_id, player_id, gameserver_id, x, y, z, dimension)
-				SELECT $1, p.id, p.player_id, p.gameserver_id, s.x, s.y, s.z, s.dimension
-				FROM unnest($3::uuid[], $4::numeric[], $5::numeric[], $6::numeric[], $7::text[]) AS s (player_id, x, y, z, dimension)
-				JOIN player_on_gameserver p ON p.domain = $1 AND p.gameserver_id = $2 AND p.player_id = s.player_id
-				JOIN gameservers g ON g.domain = $1 AND g.id = $2 AND g.deleted_at IS NULL`,
-				tx.Domain, gameServerID, players, xs, ys, zs, dims)
+			rows, err := tx.Query(ctx, `WITH t AS (
+					INSERT INTO player_location (domain, pog_id, player_id, gameserver_id, x, y, z, dimension)
+					SELECT $1, p.id, p.player_id, p.gameserver_id, s.x, s.y, s.z, s.dimension
+					FROM unnest($3::uuid[], $4::numeric[], $5::numeric[], $6::numeric[], $7::text[]) WITH ORDINALITY AS s (player_id, x, y, z, dimension, n)
+					JOIN player_on_gameserver p ON p.domain = $1 AND p.gameserver_id = $2 AND p.player_id = s.player_id
+					JOIN gameservers g ON g.domain = $1 AND g.id = $2 AND g.deleted_at IS NULL
+					ORDER BY s.n
+					RETURNING *)
+				SELECT `+locationObject.build("t")+` FROM t ORDER BY t.created_at, t.id`,
+				tx.Domain, in.GameServerID, players, xs, ys, zs, dims)
 			if err != nil {
 				return err
 			}
-			if tag.RowsAffected() != int64(len(samples)) {
-				return takaro.Errorf(takaro.CodeNotFound, "a player of the samples is not known on game server %s", gameServerID)
+			if out, err = pgx.CollectRows(rows, pgx.RowTo[takaro.PlayerLocation]); err != nil {
+				return err
+			}
+			if len(out) != n {
+				return takaro.Errorf(takaro.CodeNotFound, "a player of the samples is not known on game server %s", in.GameServerID)
 			}
 			return nil
 		})
@@ -67,11 +72,11 @@ func (db *DB) RecordLocations(ctx context.Context, gameServerID uuid.UUID, sampl
 	err := record()
 	if isMissingPartition(err) {
 		if err := db.ensurePartitions(ctx, 1); err != nil {
-			return err
+			return nil, err
 		}
 		err = record()
 	}
-	return err
+	return out, err
 }
 
 // isMissingPartition reports whether err is PostgreSQL finding no

@@ -47,10 +47,10 @@ func TestTrackingRecordsAndSearchesLocations(t *testing.T) {
 	// fill recorded x=1 for f.Player; these come later, so sort first.
 	for i, x := range []float64{10, 20, 30} {
 		dim := "overworld"
-		must(t, e.core.RecordLocations(a.ctx, f.GameServer.ID, []takaro.LocationSample{
+		check[[]takaro.PlayerLocation](t)(e.core.RecordLocations(a.ctx, takaro.LocationRecord{GameServerID: f.GameServer.ID, Samples: []takaro.LocationSample{
 			{PlayerID: f.Player.ID, X: x, Y: 0, Z: 0, Dimension: &dim},
 			{PlayerID: other.ID, X: -x, Y: float64(i), Z: 0.125},
-		}))
+		}}))
 	}
 
 	all := check[[]takaro.PlayerLocation](t)(e.core.FindLocations(a.ctx, takaro.LocationHistoryQuery{}))
@@ -81,12 +81,14 @@ func TestTrackingRecordsAndSearchesLocations(t *testing.T) {
 		t.Errorf("within 10.01 of the origin: %v, want [-10 10 1]", got)
 	}
 
-	wantCode(t, e.core.RecordLocations(a.ctx, f.GameServer.ID, []takaro.LocationSample{{PlayerID: uuid.New()}}), takaro.CodeNotFound)
-	bad := wantCode(t, e.core.RecordLocations(a.ctx, f.GameServer.ID, []takaro.LocationSample{{PlayerID: f.Player.ID}, {PlayerID: f.Player.ID, X: 1e10}}), takaro.CodeValidation)
+	_, err := e.core.RecordLocations(a.ctx, takaro.LocationRecord{GameServerID: f.GameServer.ID, Samples: []takaro.LocationSample{{PlayerID: uuid.New()}}})
+	wantCode(t, err, takaro.CodeNotFound)
+	_, err = e.core.RecordLocations(a.ctx, takaro.LocationRecord{GameServerID: f.GameServer.ID, Samples: []takaro.LocationSample{{PlayerID: f.Player.ID}, {PlayerID: f.Player.ID, X: 1e10}}})
+	bad := wantCode(t, err, takaro.CodeValidation)
 	if bad.Details[0].Field != "samples[1].x" {
 		t.Errorf("a coordinate out of range names %q, want samples[1].x", bad.Details[0].Field)
 	}
-	_, err := e.core.FindLocationsInBox(a.ctx, takaro.LocationBoxQuery{GameServerID: f.GameServer.ID, MinX: 2, MaxX: 1})
+	_, err = e.core.FindLocationsInBox(a.ctx, takaro.LocationBoxQuery{GameServerID: f.GameServer.ID, MinX: 2, MaxX: 1})
 	wantCode(t, err, takaro.CodeValidation)
 	_, err = e.core.FindLocations(a.ctx, takaro.LocationHistoryQuery{Limit: ptrTo(takaro.MaxLocationResults + 1)})
 	wantCode(t, err, takaro.CodeValidation)
@@ -141,7 +143,7 @@ func TestTrackingWriteMakesAMissingPartition(t *testing.T) {
 	super := superuser(t, e.db)
 	_, err := super.Exec(context.Background(), "DROP TABLE "+todaysPartition())
 	must(t, err)
-	must(t, e.core.RecordLocations(a.ctx, f.GameServer.ID, []takaro.LocationSample{{PlayerID: f.Player.ID, X: 5}}))
+	check[[]takaro.PlayerLocation](t)(e.core.RecordLocations(a.ctx, takaro.LocationRecord{GameServerID: f.GameServer.ID, Samples: []takaro.LocationSample{{PlayerID: f.Player.ID, X: 5}}}))
 	got := check[[]takaro.PlayerLocation](t)(e.core.FindLocations(a.ctx, takaro.LocationHistoryQuery{}))
 	if xs := locationsOf(t, got); !slices.Equal(xs, []float64{5}) {
 		t.Errorf("after the partition was made again: %v, want [5]", xs)
