@@ -119,7 +119,13 @@ func (a *app) devSecret(name string) (secret, error) {
 	if b, err := os.ReadFile(path); err == nil {
 		return secret(strings.TrimSpace(string(b))), nil
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	// The data directory stays open to others (0755): when takaro runs as
+	// root, the embedded cluster in it runs as the postgres user, which
+	// must enter it. Only the secrets directory is private.
+	if err := os.MkdirAll(a.cfg.DataDir, 0o755); err != nil {
+		return "", err
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
 		return "", err
 	}
 	b := make([]byte, 32)
