@@ -67,6 +67,13 @@ type served struct {
 func startServe(t *testing.T, env map[string]string, args ...string) *served {
 	t.Helper()
 	cmd, stdout, stderr := takaroProcess(t, env, append([]string{"serve"}, args...)...)
+	return startServeCmd(t, cmd, stdout, stderr, env)
+}
+
+// startServeCmd is startServe for a prepared takaroProcess (run as another
+// user, say).
+func startServeCmd(t *testing.T, cmd *exec.Cmd, stdout, stderr *bytes.Buffer, env map[string]string) *served {
+	t.Helper()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -122,6 +129,43 @@ func (sv *served) get(path string) (int, error) {
 	defer func() { _ = res.Body.Close() }()
 	_, err = io.Copy(io.Discard, res.Body)
 	return res.StatusCode, err
+}
+
+// postJSON posts body, as JSON, with header, requires a 200 and decodes
+// the response into out (unless out is nil).
+func (sv *served) postJSON(t *testing.T, path string, header http.Header, body, out any) {
+	t.Helper()
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+sv.addr+path, bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = res.Body.Close() }()
+	got, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("POST %s: status %d: %s", path, res.StatusCode, got)
+	}
+	if out != nil {
+		if err := json.Unmarshal(got, out); err != nil {
+			t.Fatalf("POST %s: %v: %s", path, err, got)
+		}
+	}
 }
 
 // signal sends sig to the process.
