@@ -160,7 +160,7 @@ func (r *rotation) batch(ctx context.Context, domain string, c encryptedColumn, 
 	ids, secrets := r.keys.decryptParams()
 	current := r.keys.Current()
 	var b batchResult
-	err := r.db.inDomain(asDomain(ctx, domain), func(tx *Tx) error {
+	err := r.db.inExplicitDomain(ctx, domain, func(tx *Tx) error {
 		// Re-encrypting is no change a client can see: updated_at stays.
 		if _, err := tx.Exec(ctx, "SELECT set_config('takaro.reencrypting', 'on', true)"); err != nil {
 			return err
