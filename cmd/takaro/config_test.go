@@ -12,17 +12,69 @@ import (
 	"github.com/gotakaro/takaro/postgres/pgtest"
 )
 
-// configRows runs `takaro config` and returns its rows by name.
+// configRows runs `takaro config` and returns its values by name.
 func configRows(t *testing.T, env map[string]string, args ...string) (map[string]string, output) {
 	t.Helper()
-	o := takaro(t, env, append([]string{"config"}, args...)...)
+	rows, _, o := configTable(t, env, args...)
+	return rows, o
+}
+
+// configTable runs `takaro config` and returns its values and where each
+// came from, by name.
+func configTable(t *testing.T, env map[string]string, args ...string) (values, sources map[string]string, o output) {
+	t.Helper()
+	o = takaro(t, env, append([]string{"config"}, args...)...)
 	requireExit(t, o, 0)
-	rows := map[string]string{}
+	values, sources = map[string]string{}, map[string]string{}
 	for line := range strings.Lines(o.stdout) {
 		name, value, _ := strings.Cut(strings.TrimSpace(line), " ")
-		rows[name] = strings.TrimSpace(value)
+		value = strings.TrimSpace(value)
+		if i := strings.LastIndex(value, " ["); i >= 0 && strings.HasSuffix(value, "]") {
+			sources[name] = value[i+2 : len(value)-1]
+			value = strings.TrimSpace(value[:i])
+		}
+		values[name] = value
 	}
-	return rows, o
+	return values, sources, o
+}
+
+// TestConfigSources: takaro config shows the effective value of every
+// setting, defaults included, and where each came from.
+func TestConfigSources(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	env := map[string]string{
+		"TAKARO_DATA_DIR": dir, "PORT": "8080", "POSTGRES_POOL_SIZE": "12",
+		"JWT_SECRET_FILE": writeFile(t, "jwt", "a-jwt-secret-from-a-file\n"),
+	}
+	values, sources, o := configTable(t, env, "-connect-timeout", "3s", "-bcrypt-cost", "12")
+	for name, want := range map[string][2]string{
+		"PORT":                     {"8080", "env"},
+		"POSTGRES_POOL_SIZE":       {"12", "env"},
+		"POSTGRES_CONNECT_TIMEOUT": {"3s", "flag -connect-timeout"},
+		"TAKARO_BCRYPT_COST":       {"12", "flag -bcrypt-cost"},
+		"TAKARO_DATA_DIR":          {dir, "env"},
+		"JWT_SECRET":               {"(set)", "file JWT_SECRET_FILE"},
+		"LOGGING_LEVEL":            {"info", "default"},
+		"TAKARO_MIGRATE":           {"false", "default"},
+		"POSTGRES_HOST":            {"localhost", "not used: embedded database"},
+		"POSTGRES_ENCRYPTION_KEY":  {"(not set)", "embedded default: " + filepath.Join(dir, "secrets", "encryption-key")},
+		"ADMIN_CLIENT_SECRET":      {"(not set)", "embedded default: " + filepath.Join(dir, "secrets", "admin-token")},
+	} {
+		if values[name] != want[0] || sources[name] != want[1] {
+			t.Errorf("%s: %q from %q, want %q from %q:\n%s", name, values[name], sources[name], want[0], want[1], o)
+		}
+	}
+	// The defaults of an external database are shown as such.
+	values, sources, o = configTable(t, map[string]string{"POSTGRES_HOST": "db.internal", "TAKARO_DATA_DIR": dir})
+	for name, want := range map[string][2]string{
+		"POSTGRES_HOST": {"db.internal", "env"}, "POSTGRES_PORT": {"5432", "default"}, "POSTGRES_DB": {"postgres", "default"},
+		"POSTGRES_CONNECT_TIMEOUT": {"10s", "default"}, "POSTGRES_ENCRYPTION_KEY": {"(not set)", "default"},
+	} {
+		if values[name] != want[0] || sources[name] != want[1] {
+			t.Errorf("%s: %q from %q, want %q from %q:\n%s", name, values[name], sources[name], want[0], want[1], o)
+		}
+	}
 }
 
 // writeFile writes content to a new file in a temporary directory.
