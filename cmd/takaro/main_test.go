@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -124,6 +126,18 @@ func takaroWith(t *testing.T, env map[string]string, migrations fs.FS, args ...s
 	defer cancel()
 	code := a.run(ctx, args)
 	return output{code: code, stdout: stdout.String(), stderr: stderr.String()}
+}
+
+// testApp returns the app of a command run in this process with exactly
+// env as its environment, its configuration loaded, logging nowhere.
+func testApp(t *testing.T, env map[string]string) *app {
+	t.Helper()
+	cfg, err := loadConfig(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &app{getenv: func(k string) string { return env[k] }, stdout: io.Discard, stderr: io.Discard,
+		cfg: cfg, log: slog.New(slog.DiscardHandler), migrations: postgres.Migrations()}
 }
 
 // takaroProcess returns takaro as a separate process (this test binary)

@@ -381,3 +381,45 @@ func TestServeTimeouts(t *testing.T) {
 	sv.signal(syscall.SIGTERM)
 	requireExit(t, sv.wait(30*time.Second), 0)
 }
+
+// TestServeListensBeforeMigrating: with its port taken, serve stops before
+// it touches the schema; and a started serve logs the database it uses
+// (never the password) and its version.
+func TestServeListensBeforeMigrating(t *testing.T) {
+	t.Parallel()
+	db := pgtest.NewEmpty(t, true)
+	taken, err := net.Listen("tcp", ":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = taken.Close() }()
+	env := serveEnv(t, db, taken.Addr().(*net.TCPAddr).Port)
+	o := runServeToExit(t, env, "--migrate")
+	requireExit(t, o, 1)
+	requireContains(t, "stderr", o.stderr, "address already in use")
+	if versions := recordedVersions(t, db.Pool(t)); versions != nil {
+		t.Fatalf("serve could not listen, but migrated: %v", versions)
+	}
+
+	env["PORT"] = strconv.Itoa(freePort(t))
+	sv := startServe(t, env, "--migrate")
+	sv.signal(syscall.SIGTERM)
+	o = sv.wait(30 * time.Second)
+	requireExit(t, o, 0)
+	requireContains(t, "stderr", o.stderr, `msg="using the database"`, "server_version=", "pool_size=", "database=")
+}
+
+// TestServeWarnsAboutUnconfiguredKeys: values encrypted with a key that is
+// not configured make serve warn at start, naming the key identifier.
+func TestServeWarnsAboutUnconfiguredKeys(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	db.SeedGameServers(t, pgtest.OtherKey, 1, 3)
+	sv := startServe(t, serveEnv(t, db, freePort(t)))
+	sv.signal(syscall.SIGTERM)
+	o := sv.wait(30 * time.Second)
+	requireExit(t, o, 0)
+	requireContains(t, "stderr", o.stderr, "level=WARN", "keys that are not configured",
+		"key_ids="+keysID(t, pgtest.OtherKey), "values=3")
+	keysRequireNoSecret(t, o)
+}
