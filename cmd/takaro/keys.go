@@ -225,20 +225,28 @@ func (m *progressMeter) show() {
 	p := m.last
 	elapsed := time.Since(m.start)
 	rate := float64(p.Done) / elapsed.Seconds()
-	left := "unknown"
-	if rate > 0 {
-		left = time.Duration(float64(max(p.Total-p.Done, 0)) / rate * float64(time.Second)).Round(time.Second).String()
+	left, leftKnown := time.Duration(0), rate > 0
+	if leftKnown {
+		left = time.Duration(float64(max(p.Total-p.Done, 0)) / rate * float64(time.Second))
 	}
 	if m.terminal == nil {
-		m.log.Info("progress", "what", m.verb, "done", p.Done, "total", p.Total,
-			"per_second", int64(rate), "elapsed", elapsed.Round(time.Second).String(), "left", left)
+		// Durations in the log are in milliseconds, like every other.
+		attrs := []any{"what", m.verb, "done", p.Done, "total", p.Total, "per_second", int64(rate), "elapsed_ms", elapsed.Milliseconds()}
+		if leftKnown {
+			attrs = append(attrs, "left_ms", left.Milliseconds())
+		}
+		m.log.Info("progress", attrs...)
 		return
 	}
 	percent := int64(100)
 	if p.Total > 0 {
 		percent = min(100*p.Done/p.Total, 100)
 	}
+	shownLeft := "unknown"
+	if leftKnown {
+		shownLeft = left.Round(time.Second).String()
+	}
 	fmt.Fprintf(m.terminal, "\r\033[K%s %d of %d values (%d%%), %d values/s, %s left",
-		m.verb, p.Done, p.Total, percent, int64(rate), left)
+		m.verb, p.Done, p.Total, percent, int64(rate), shownLeft)
 	m.drawn = true
 }

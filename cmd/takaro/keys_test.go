@@ -220,7 +220,7 @@ func TestProgressMeter(t *testing.T) {
 		t.Errorf("log output %q, want a line at the first update and one at the end", log.String())
 	}
 	for _, l := range lines {
-		if !strings.Contains(l, "elapsed=2s") || !strings.Contains(l, "left=") {
+		if !strings.Contains(l, "elapsed_ms=2") || !strings.Contains(l, "left_ms=") {
 			t.Errorf("log line %q does not say the time taken and left", l)
 		}
 	}

@@ -118,7 +118,7 @@ func (a *app) prepareSchema(ctx context.Context, db *postgres.DB) error {
 	}
 	results, err := m.Up(ctx)
 	for _, r := range results {
-		a.log.Info("applied migration", "migration", r.Name, "duration", r.Duration)
+		a.log.Info("applied migration", "migration", r.Name, "duration_ms", float64(r.Duration.Microseconds())/1000)
 	}
 	return err
 }
