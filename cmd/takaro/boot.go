@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -88,13 +89,17 @@ func (a *app) logDatabase(ctx context.Context, db *postgres.DB, cfg *pgxpool.Con
 		version = conn.Conn().PgConn().ParameterStatus("server_version")
 		conn.Release()
 	}
+	level := slog.LevelDebug
+	if a.cmd != nil && a.cmd.longRunning {
+		level = slog.LevelInfo
+	}
 	cc := cfg.ConnConfig
 	if a.cfg.Embedded {
-		a.log.Info("using the embedded database", "dir", filepath.Join(a.cfg.DataDir, "postgres"),
+		a.log.Log(ctx, level, "using the embedded database", "dir", filepath.Join(a.cfg.DataDir, "postgres"),
 			"server_version", version, "pool_size", cfg.MaxConns)
 		return
 	}
-	a.log.Info("using the database", "host", cc.Host, "port", cc.Port, "database", cc.Database, "user", cc.User,
+	a.log.Log(ctx, level, "using the database", "host", cc.Host, "port", cc.Port, "database", cc.Database, "user", cc.User,
 		"server_version", version, "pool_size", cfg.MaxConns)
 }
 

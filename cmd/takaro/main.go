@@ -57,6 +57,9 @@ type command struct {
 	db bool
 	// env lists the variables it reads besides the database's.
 	env []string
+	// longRunning commands (serve, bench) log the database they use at
+	// info level; the others, whose output is their result, at debug.
+	longRunning bool
 	run func(ctx context.Context, a *app, args []string) error
 }
 
@@ -73,7 +76,7 @@ var (
 
 // commands lists every subcommand, in the order help shows them.
 var commands = []command{
-	{name: "serve", summary: "run the REST API server", db: true, env: serveVariables, run: runServe},
+	{name: "serve", summary: "run the REST API server", db: true, env: serveVariables, longRunning: true, run: runServe},
 	{name: "db migrate", summary: "apply every pending migration (alias: db:migrate)", db: true, run: runMigrate},
 	{name: "db rollback", summary: "roll back the latest applied migration (alias: db:rollback)", db: true, run: runRollback},
 	{name: "db status", summary: "list every migration with its state", db: true, run: runStatus},
@@ -81,7 +84,7 @@ var commands = []command{
 	{name: "db rotate-key", summary: "re-encrypt every value still under a previous key with the current key", db: true, env: keyVariables, run: runRotateKey},
 	{name: "db verify-encryption", summary: "check that every encrypted value can be decrypted", db: true, env: keyVariables, run: runVerifyEncryption},
 	{name: "db doctor", summary: "check the database's security and configuration", db: true, env: keyVariables, run: runDoctor},
-	{name: "bench", summary: "measure the API against the same SQL sent directly, over loopback", db: true, env: serveVariables, run: runBench},
+	{name: "bench", summary: "measure the API against the same SQL sent directly, over loopback", db: true, env: serveVariables, longRunning: true, run: runBench},
 	{name: "config", summary: "print the effective configuration and where each value came from, secrets redacted", db: true, env: serveVariables, run: runConfig},
 	{name: "version", summary: "print the version, the commit it was built from and the Go version", run: runVersion},
 	{name: "help", summary: "print this list, or the flags and environment variables of one command", args: "[COMMAND]"},
