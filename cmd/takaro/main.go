@@ -60,7 +60,7 @@ type command struct {
 	// longRunning commands (serve, bench) log the database they use at
 	// info level; the others, whose output is their result, at debug.
 	longRunning bool
-	run func(ctx context.Context, a *app, args []string) error
+	run         func(ctx context.Context, a *app, args []string) error
 }
 
 // The variables that commands read, for their help.
