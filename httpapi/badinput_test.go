@@ -1,9 +1,12 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -32,7 +35,7 @@ func TestBadInputIsNeverAServerError(t *testing.T) {
 		{name: "NUL in an optional body string", method: "POST", path: "/role",
 			body: `{"name":"r","permissions":[],"linkedDiscordRoleId":"\u0000"}`, status: 400, code: "ValidationError", property: "linkedDiscordRoleId"},
 		{name: "integer beyond 32 bits nested in a body", method: "POST", path: "/role",
-			body: `{"name":"r","permissions":[{"permissionId":"` + k.permissionID(takaro.PermReadPlayers) + `","count":4294967296}]}`,
+			body:   `{"name":"r","permissions":[{"permissionId":"` + k.permissionID(takaro.PermReadPlayers) + `","count":4294967296}]}`,
 			status: 400, code: "ValidationError", property: "permissions[0].count"},
 		{name: "NUL in a filter", method: "POST", path: "/player/search", body: `{"filters":{"name":["x\u0000"]}}`,
 			status: 400, code: "ValidationError", property: "filters.name[0]"},
@@ -130,4 +133,83 @@ func TestSearchCostIsBounded(t *testing.T) {
 	}
 	s.do(http.MethodPost, "/player/search", map[string]any{"extend": extend[:takaro.MaxExtend]}, k.root()).expect(t, http.StatusOK)
 	s.do(http.MethodPost, "/player/search", map[string]any{"extend": extend}, k.root()).expect(t, http.StatusBadRequest, "ValidationError")
+}
+
+// FuzzRequestBody sends one body to a create, a search and the event log:
+// no body may lead to a 500, and whatever a create accepts reads back
+// unchanged. Without -fuzz it runs the seeds.
+func FuzzRequestBody(f *testing.F) {
+	for _, seed := range []string{
+		`{"key":"k","value":"v"}`, `{"key":"a\u0000b","value":"v"}`, `{"key":"k","value":"\ud800"}`,
+		`{"key":"k","value":"v","expiresAt":"9999-12-31T23:59:59-23:00"}`, `{"key":"k","value":"v","expiresAt":"0000-01-01T00:00:00Z"}`,
+		`{"filters":{"name":["x\u0000"]}}`, `{"search":{"name":["\u0000"]}}`, `{"greaterThan":{"playtimeSeconds":2147483648}}`,
+		`{"lessThan":{"createdAt":"0000-01-01T00:00:00Z"}}`, `{"filters":{"playtimeSeconds":[1e400]}}`, `{"page":-1,"limit":1e9}`,
+		`{"eventName":"chat-message","meta":{"msg":"hi\u0000"}}`, `{"eventName":"chat-message","meta":{"a\u0000":[1,{"b":"\u0000"}]}}`,
+		`{"eventName":"chat-message","meta":{"n":1e999,"s":"\\u0000"}}`, "{\"key\":\"\xff\xfe\",\"value\":\"v\"}", `[`, ``, `null`,
+	} {
+		f.Add(seed)
+	}
+	s := newTestServer(f)
+	root := newKit(f, s, map[string]any{"maxVariables": 1_000_000}).root()
+	f.Fuzz(func(t *testing.T, body string) {
+		s := s.forTest(t)
+		for _, path := range []string{"/variables", "/player/search", "/event"} {
+			r := s.do(http.MethodPost, path, body, root)
+			if r.Status >= 500 {
+				t.Fatalf("POST %s %q: %d %s", path, body, r.Status, r.Raw)
+			}
+			if r.Status != http.StatusOK || path == "/player/search" {
+				continue
+			}
+			var id struct{ ID string }
+			r.decode(t, &id)
+			sent, ok := canonicalJSON(t, []byte(body)).(map[string]any)
+			if !ok {
+				t.Fatalf("POST %s accepted %q, which is not an object", path, body)
+			}
+			stored := canonicalJSON(t, s.do(http.MethodGet, path+"/"+id.ID, nil, root).expect(t, http.StatusOK).Data).(map[string]any)
+			for name, v := range sent {
+				if name == "eventName" || name == "expiresAt" { // checked by their own tests
+					continue
+				}
+				if !reflect.DeepEqual(stored[name], v) {
+					t.Errorf("POST %s %q: %s reads back as %v", path, body, name, stored[name])
+				}
+			}
+		}
+	})
+}
+
+// canonicalJSON decodes data with every number as a big.Float's text, so
+// that values compare by meaning: jsonb keeps numbers exactly but writes
+// 1e999 out in digits.
+func canonicalJSON(t testing.TB, data []byte) any {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("%s: %v", data, err)
+	}
+	var walk func(v any) any
+	walk = func(v any) any {
+		switch x := v.(type) {
+		case json.Number:
+			f, ok := new(big.Float).SetString(string(x))
+			if !ok {
+				t.Fatalf("number %s", x)
+			}
+			return f.Text('g', -1)
+		case map[string]any:
+			for k, e := range x {
+				x[k] = walk(e)
+			}
+		case []any:
+			for i, e := range x {
+				x[i] = walk(e)
+			}
+		}
+		return v
+	}
+	return walk(v)
 }
