@@ -62,6 +62,7 @@ func (a *app) connect(ctx context.Context, keys *postgres.Keyring) (*postgres.DB
 	}
 	return postgres.Open(ctx, poolConfig, postgres.Options{
 		Keys: keys, BcryptCost: a.cfg.BcryptCost, AllowInsecureTransport: a.cfg.AllowInsecureTransport,
+		StatementTimeout: a.cfg.StatementTimeout,
 	})
 }
 

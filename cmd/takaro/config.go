@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gotakaro/takaro/postgres"
 	"github.com/gotakaro/takaro/postgres/embedded"
@@ -55,6 +56,9 @@ type Config struct {
 	AllowInsecureTransport bool
 	// BcryptCost is the crypt() work factor for new hashes (TAKARO_BCRYPT_COST).
 	BcryptCost int
+	// StatementTimeout bounds every statement of the data core's work
+	// (TAKARO_STATEMENT_TIMEOUT, a Go duration such as 5s).
+	StatementTimeout time.Duration
 
 	// HTTP server settings.
 	Port        int    // PORT
@@ -82,10 +86,11 @@ func loadConfig(getenv func(string) string) (*Config, error) {
 			Database: getenv("POSTGRES_DB"),
 			CA:       getenv("POSTGRES_CA"),
 		},
-		DataDir:    getenv("TAKARO_DATA_DIR"),
-		BcryptCost: postgres.DefaultBcryptCost,
-		Port:       3000,
-		LogLevel:   slog.LevelInfo,
+		DataDir:          getenv("TAKARO_DATA_DIR"),
+		BcryptCost:       postgres.DefaultBcryptCost,
+		StatementTimeout: postgres.DefaultStatementTimeout,
+		Port:             3000,
+		LogLevel:         slog.LevelInfo,
 	}
 	var errs []error
 	parse := func(name string, into func(string) error) {
@@ -99,6 +104,7 @@ func loadConfig(getenv func(string) string) (*Config, error) {
 	parse("POSTGRES_SSL", boolInto(&c.DB.SSL))
 	parse("POSTGRES_ALLOW_INSECURE_TRANSPORT", boolInto(&c.AllowInsecureTransport))
 	parse("TAKARO_BCRYPT_COST", intInto(&c.BcryptCost))
+	parse("TAKARO_STATEMENT_TIMEOUT", durationInto(&c.StatementTimeout))
 	parse("PORT", portInto(&c.Port))
 	parse("TAKARO_MIGRATE", boolInto(&c.Migrate))
 	parse("LOGGING_JSON", boolInto(&c.LogJSON))
@@ -170,6 +176,7 @@ func (c *Config) registerDBFlags(fs *flag.FlagSet) {
 		return nil
 	})
 	fs.IntVar(&c.BcryptCost, "bcrypt-cost", c.BcryptCost, "crypt() work factor for new password and API-key hashes (TAKARO_BCRYPT_COST)")
+	fs.Func("statement-timeout", "longest a database statement may run, e.g. 5s (TAKARO_STATEMENT_TIMEOUT)", durationInto(&c.StatementTimeout))
 }
 
 // keyring returns the configured encryption keys, or nil when none is set.
@@ -216,6 +223,7 @@ func (c *Config) writeTo(w io.Writer) {
 		{"POSTGRES_ENCRYPTION_KEY_PREVIOUS", fmt.Sprintf("%d key(s)", len(c.PreviousKeys))},
 		{"TAKARO_DATA_DIR", c.DataDir},
 		{"TAKARO_BCRYPT_COST", strconv.Itoa(c.BcryptCost)},
+		{"TAKARO_STATEMENT_TIMEOUT", c.StatementTimeout.String()},
 		{"TAKARO_MIGRATE", strconv.FormatBool(c.Migrate)},
 		{"PORT", strconv.Itoa(c.Port)},
 		{"ADMIN_CLIENT_SECRET", c.AdminSecret.String()},
@@ -269,6 +277,17 @@ func portInto(p *int) func(string) error {
 			return errors.New("not a port number (1 to 65535)")
 		}
 		*p = n
+		return nil
+	}
+}
+
+func durationInto(p *time.Duration) func(string) error {
+	return func(v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Millisecond {
+			return errors.New("not a duration of at least 1ms, such as 5s or 500ms")
+		}
+		*p = d
 		return nil
 	}
 }
