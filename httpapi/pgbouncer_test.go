@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gotakaro/takaro"
 	"github.com/gotakaro/takaro/postgres"
@@ -52,6 +53,25 @@ func TestPgBouncerTransactionMode(t *testing.T) {
 		t.Fatal("no migration applied")
 	}
 	_ = m.Close()
+	// The migrators' session-level advisory locks must not stay behind on
+	// a server connection that PgBouncer hands to the next client: a second
+	// run (a rollback and a migrate, as at the next deployment) would then
+	// wait for them.
+	start := time.Now()
+	m, err = postgres.NewMigrator(core, postgres.Migrations())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Rollback(ctx); err != nil {
+		t.Fatalf("roll back through PgBouncer: %v", err)
+	}
+	if again, err := m.Up(ctx); err != nil || len(again) != 1 {
+		t.Fatalf("migrate again through PgBouncer: %v, %d applied", err, len(again))
+	}
+	_ = m.Close()
+	if elapsed := time.Since(start); elapsed > 5*time.Second {
+		t.Errorf("the second migration run waited %s for a lock", elapsed)
+	}
 
 	s := newTestServerOn(t, core)
 	k := newKit(t, s, map[string]any{"maxVariables": 100_000})
