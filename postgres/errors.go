@@ -70,7 +70,6 @@ func (db *DB) unavailable(err error) error {
 
 const unavailableMessage = "The database is unavailable; try again later"
 
-
 func asPgError(err error) *pgconn.PgError {
 	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok {
 		return pgErr
