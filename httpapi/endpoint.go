@@ -278,11 +278,12 @@ func checkStorable(v reflect.Value, path string) error {
 		}
 	case reflect.Slice, reflect.Array:
 		if v.Type() == rawMessageType {
+			// The decoder has checked that it is JSON.
 			var doc any
-			if v.Len() == 0 || json.Unmarshal(v.Bytes(), &doc) != nil {
-				return nil // not JSON: its own validation says so
+			if v.Len() > 0 && json.Unmarshal(v.Bytes(), &doc) == nil {
+				return checkStorable(reflect.ValueOf(&doc).Elem(), path)
 			}
-			return checkStorable(reflect.ValueOf(&doc).Elem(), path)
+			return nil
 		}
 		for i := range v.Len() {
 			if err := checkStorable(v.Index(i), path+"["+strconv.Itoa(i)+"]"); err != nil {

@@ -27,6 +27,10 @@ const setDomainSQL = "SELECT set_config('takaro.domain', $1, true)"
 // any pooler, and costs no round trip.
 const limitSQL = "SELECT set_config('statement_timeout', $1, true)"
 
+// bindSQL is setDomainSQL and limitSQL in one statement, for the units of
+// work of a domain.
+const bindSQL = "SELECT set_config('takaro.domain', $1, true), set_config('statement_timeout', $2, true)"
+
 // Tx is a transaction bound to one domain. PostgreSQL shows it only that
 // domain's rows and refuses writes of any other domain's rows; the queries
 // run in it must still filter by Domain themselves.
@@ -46,8 +50,7 @@ func (db *DB) inDomain(ctx context.Context, fn func(*Tx) error) error {
 	}
 	b := &pgx.Batch{}
 	b.BeginTx(pgx.TxOptions{})
-	b.Queue(limitSQL, db.statementTimeout)
-	b.Queue(setDomainSQL, p.Domain)
+	b.Queue(bindSQL, p.Domain, db.statementTimeout)
 	br := db.pool.SendBatch(ctx, b)
 	if err := br.Close(); err != nil {
 		if tx := br.Tx(); tx != nil {
@@ -69,8 +72,7 @@ func (db *DB) readInDomain(ctx context.Context, queue func(b *pgx.Batch, domain 
 		return err
 	}
 	b := &pgx.Batch{}
-	b.Queue(limitSQL, db.statementTimeout)
-	b.Queue(setDomainSQL, p.Domain)
+	b.Queue(bindSQL, p.Domain, db.statementTimeout)
 	queue(b, p.Domain)
 	return db.unavailable(db.pool.SendBatch(ctx, b).Close())
 }
