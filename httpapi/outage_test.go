@@ -75,30 +75,8 @@ func TestDatabaseCrashLosesNoAcknowledgedWrite(t *testing.T) {
 	if err := cluster.EnsureRoleAndDatabase(ctx, "takaro", "takaro"); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := postgres.ConnConfig{URL: cluster.ConnString("takaro", "takaro")}.PoolConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := postgres.NewKeyring(pgtest.Key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := postgres.Open(ctx, cfg, postgres.Options{Keys: keys, BcryptCost: 4, StatementTimeout: 2 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
-	if err := db.EnsurePgcrypto(ctx); err != nil {
-		t.Fatal(err)
-	}
-	m, err := postgres.NewMigrator(db, postgres.Migrations())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Up(ctx); err != nil {
-		t.Fatal(err)
-	}
-	_ = m.Close()
+	db := openAndMigrate(t, "the private cluster", postgres.ConnConfig{URL: cluster.ConnString("takaro", "takaro")},
+		postgres.Options{StatementTimeout: 2 * time.Second})
 	s := newTestServerOn(t, db)
 	root := newKit(t, s, map[string]any{"maxVariables": 1_000_000}).root()
 

@@ -24,41 +24,14 @@ func TestPgBouncerTransactionMode(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := pgtest.NewEmpty(t, true)
-	cfg, err := postgres.ConnConfig{URL: db.PgBouncer(t, 3), MaxConns: 8}.PoolConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := postgres.NewKeyring(pgtest.Key)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// 127.0.0.1 is local: the key may travel over it without TLS.
-	core, err := postgres.Open(ctx, cfg, postgres.Options{Keys: keys, BcryptCost: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(core.Close)
-	if err := core.EnsurePgcrypto(ctx); err != nil {
-		t.Fatal(err)
-	}
-	m, err := postgres.NewMigrator(core, postgres.Migrations())
-	if err != nil {
-		t.Fatal(err)
-	}
-	applied, err := m.Up(ctx)
-	if err != nil {
-		t.Fatalf("migrate through PgBouncer: %v", err)
-	}
-	if len(applied) == 0 {
-		t.Fatal("no migration applied")
-	}
-	_ = m.Close()
+	core := openAndMigrate(t, "through PgBouncer", postgres.ConnConfig{URL: db.PgBouncer(t, 3), MaxConns: 8}, postgres.Options{})
 	// The migrators' session-level advisory locks must not stay behind on
 	// a server connection that PgBouncer hands to the next client: a second
 	// run (a rollback and a migrate, as at the next deployment) would then
 	// wait for them.
 	start := time.Now()
-	m, err = postgres.NewMigrator(core, postgres.Migrations())
+	m, err := postgres.NewMigrator(core, postgres.Migrations())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package pgtest
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"os"
@@ -9,7 +8,6 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -86,8 +84,16 @@ server_reset_query =
 		}
 	}
 	cmd := exec.Command(bin, append(args, conf)...)
-	var out syncBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	logFile, err := os.Create(filepath.Join(dir, "pgbouncer.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = logFile.Close() }() // the child has its own copy
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	log := func() string {
+		b, _ := os.ReadFile(logFile.Name())
+		return string(b)
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -111,30 +117,12 @@ server_reset_query =
 		}
 		select {
 		case <-done:
-			t.Fatalf("pgbouncer exited: %s", out.String())
+			t.Fatalf("pgbouncer exited: %s", log())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("pgbouncer did not listen on %s: %s", addr, out.String())
+			t.Fatalf("pgbouncer did not listen on %s: %s", addr, log())
 		}
 	}
 	return fmt.Sprintf("host=127.0.0.1 port=%d user=%s password=%s dbname=%s sslmode=disable", port, TestRole, testRolePassword, db.Name)
-}
-
-// syncBuffer collects a child process's output.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
