@@ -18,7 +18,12 @@ const (
 	CodeForbidden    Code = "ForbiddenError"      // valid credentials without the permission
 	CodeNotFound     Code = "NotFoundError"       // no such row in the caller's domain
 	CodeConflict     Code = "ConflictError"       // a unique key is already taken
-	CodeInternal     Code = "InternalServerError" // a bug or an outage; never shown in detail
+	CodeInternal     Code = "InternalServerError" // a bug; never shown in detail
+	// CodeUnavailable: the database is unreachable or did not answer within
+	// the statement timeout. The request may be retried.
+	CodeUnavailable Code = "ServiceUnavailableError"
+	// CodeUnsupportedMediaType: a request body that is not JSON.
+	CodeUnsupportedMediaType Code = "UnsupportedMediaTypeError"
 )
 
 // Error is an error meant to be shown to the caller. Message is written for

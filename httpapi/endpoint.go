@@ -7,12 +7,14 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/gotakaro/takaro"
@@ -143,13 +145,18 @@ func (e endpoint) isText(name string) bool {
 	return false
 }
 
-// checkPathParams validates the UUID path parameters.
+// checkPathParams validates the path parameters: UUIDs must be UUIDs, and
+// no text parameter can name a row when it is not UTF-8 or holds NUL, which
+// no stored id does (and PostgreSQL could not even compare).
 func (e endpoint) checkPathParams(r *http.Request) error {
 	for _, name := range e.pathParams() {
+		v := r.PathValue(name)
 		if e.isText(name) {
+			if takaro.CheckText(name, v) != nil {
+				return takaro.Errorf(takaro.CodeNotFound, "%s not found", name)
+			}
 			continue
 		}
-		v := r.PathValue(name)
 		if _, err := uuid.Parse(v); err != nil || len(v) != 36 {
 			return takaro.Invalid(name, "must be a UUID")
 		}
@@ -197,6 +204,8 @@ func decodeBody(r *http.Request, t reflect.Type) (any, error) {
 	}
 	if len(strings.TrimSpace(string(data))) == 0 {
 		data = []byte("{}")
+	} else if err := checkContentType(r.Header.Get("Content-Type")); err != nil {
+		return nil, err
 	}
 	// Property names must match exactly: encoding/json would also take
 	// "GAMESERVERID" for gameServerId, which the document does not allow.
@@ -216,7 +225,85 @@ func decodeBody(r *http.Request, t reflect.Type) (any, error) {
 	if err := checkRequired(objects); err != nil {
 		return nil, err
 	}
+	if err := checkStorable(v.Elem(), ""); err != nil {
+		return nil, err
+	}
 	return v.Interface(), nil
+}
+
+// checkContentType accepts a JSON body: application/json or a +json type,
+// with any parameters. A body without a Content-Type is read as JSON too,
+// as clients that send JSON by default (and the reference's own) may omit
+// it; any other declared type is refused rather than guessed at.
+func checkContentType(header string) error {
+	if header == "" {
+		return nil
+	}
+	mediaType, _, err := mime.ParseMediaType(header)
+	if err == nil && (mediaType == "application/json" || strings.HasSuffix(mediaType, "+json")) {
+		return nil
+	}
+	return takaro.Errorf(takaro.CodeUnsupportedMediaType, "Content-Type must be application/json")
+}
+
+// checkStorable walks a decoded body and refuses, naming the property, any
+// value the database would refuse or could not give back unchanged (see
+// takaro.CheckText, CheckInt, CheckTime): a string with NUL, an integer
+// beyond 32 bits, a time outside years 1 to 9999. Raw JSON (event meta,
+// connection info) is walked too, its member names included, because
+// jsonb refuses NUL as well. Checking here, once for every body, keeps
+// such values from reaching any handler.
+func checkStorable(v reflect.Value, path string) error {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return nil
+		}
+		return checkStorable(v.Elem(), path)
+	case reflect.String:
+		return takaro.CheckText(cmp.Or(path, "body"), v.String())
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return takaro.CheckInt(cmp.Or(path, "body"), v.Int())
+	case reflect.Struct:
+		switch v.Type() {
+		case timeType:
+			return takaro.CheckTime(path, v.Interface().(time.Time))
+		case uuidType:
+			return nil
+		}
+		for _, f := range jsonFields(v.Type()) {
+			if err := checkStorable(v.FieldByIndex(f.index), joinPath(path, f.name)); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		if v.Type() == rawMessageType {
+			// The decoder has checked that it is JSON.
+			var doc any
+			if v.Len() > 0 && json.Unmarshal(v.Bytes(), &doc) == nil {
+				return checkStorable(reflect.ValueOf(&doc).Elem(), path)
+			}
+			return nil
+		}
+		for i := range v.Len() {
+			if err := checkStorable(v.Index(i), path+"["+strconv.Itoa(i)+"]"); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		keys := v.MapKeys()
+		slices.SortFunc(keys, func(a, b reflect.Value) int { return cmp.Compare(a.String(), b.String()) })
+		for _, k := range keys {
+			// A bad name is blamed on its object: echoing it would not help.
+			if err := takaro.CheckText(cmp.Or(path, "body"), k.String()); err != nil {
+				return err
+			}
+			if err := checkStorable(v.MapIndex(k), joinPath(path, k.String())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // unknownProperty is the reference's error for a property a body may not

@@ -87,6 +87,40 @@ func newTestServerOn(t testing.TB, db *postgres.DB, opts ...func(*httpapi.Config
 	return &testServer{t: t, URL: srv.URL, DB: db, API: api, logs: logs, client: srv.Client()}
 }
 
+// openAndMigrate opens the data core on an empty database, as the command
+// does (postgres.ConnConfig), with pgtest.Key and the lowest bcrypt cost,
+// and applies every migration the way takaro db migrate does; a failure
+// names what.
+func openAndMigrate(t testing.TB, what string, conn postgres.ConnConfig, opts postgres.Options) *postgres.DB {
+	t.Helper()
+	ctx := context.Background()
+	cfg, err := conn.PoolConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.Keys, err = postgres.NewKeyring(pgtest.Key); err != nil {
+		t.Fatal(err)
+	}
+	opts.BcryptCost = 4
+	db, err := postgres.Open(ctx, cfg, opts)
+	if err != nil {
+		t.Fatalf("open %s: %v", what, err)
+	}
+	t.Cleanup(db.Close)
+	if err := db.EnsurePgcrypto(ctx); err != nil {
+		t.Fatalf("pgcrypto %s: %v", what, err)
+	}
+	m, err := postgres.NewMigrator(db, postgres.Migrations())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = m.Close() }()
+	if applied, err := m.Up(ctx); err != nil || len(applied) == 0 {
+		t.Fatalf("migrate %s: %v (%d applied)", what, err, len(applied))
+	}
+	return db
+}
+
 // response is a decoded API response.
 type response struct {
 	Status int

@@ -41,6 +41,9 @@ var statusOf = map[takaro.Code]int{
 	takaro.CodeNotFound:     http.StatusNotFound,
 	takaro.CodeConflict:     http.StatusConflict,
 	takaro.CodeInternal:     http.StatusInternalServerError,
+	takaro.CodeUnavailable:  http.StatusServiceUnavailable,
+
+	takaro.CodeUnsupportedMediaType: http.StatusUnsupportedMediaType,
 }
 
 // pager is implemented by every *takaro.Page[T].
@@ -74,7 +77,11 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if e, ok := errors.AsType[*takaro.Error](err); ok {
 		body.Details = e.Details
 	}
-	if status >= 500 {
+	if status == http.StatusServiceUnavailable {
+		// The client may retry; so may an operator's load balancer.
+		w.Header().Set("Retry-After", "1")
+		log.WarnContext(r.Context(), "request failed", "request_id", requestID(r.Context()), "error", err.Error())
+	} else if status >= 500 {
 		log.ErrorContext(r.Context(), "request failed", "request_id", requestID(r.Context()), "error", err.Error())
 	} else {
 		noteRefusal(r.Context(), code, body.Message)

@@ -117,6 +117,7 @@ type jsonField struct {
 	name     string
 	typ      reflect.Type
 	required bool
+	index    []int // for reflect.Value.FieldByIndex
 }
 
 // jsonFields lists the JSON properties of struct type t, as encoding/json
@@ -134,7 +135,10 @@ func jsonFields(t reflect.Type) []jsonField {
 		}
 		name, opts, _ := strings.Cut(tag, ",")
 		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
-			out = append(out, jsonFields(f.Type)...)
+			for _, inner := range jsonFields(f.Type) {
+				inner.index = append([]int{i}, inner.index...)
+				out = append(out, inner)
+			}
 			continue
 		}
 		if name == "" {
@@ -145,7 +149,7 @@ func jsonFields(t reflect.Type) []jsonField {
 		case reflect.Pointer, reflect.Slice, reflect.Map, reflect.Interface:
 			optional = true
 		}
-		out = append(out, jsonField{name: name, typ: f.Type, required: !optional})
+		out = append(out, jsonField{name: name, typ: f.Type, required: !optional, index: []int{i}})
 	}
 	return out
 }

@@ -2,6 +2,9 @@ package postgres
 
 import (
 	"errors"
+	"fmt"
+	"io"
+	"net"
 	"strings"
 
 	"github.com/gotakaro/takaro"
@@ -21,7 +24,51 @@ const (
 	sqlstateDuplicateObject      = "42710"
 	sqlstateLockNotAvailable     = "55P03"
 	sqlstateExternalRoutine      = "39000" // raised by pgp_sym_decrypt for a wrong key or corrupt data
+	sqlstateQueryCanceled        = "57014" // the statement timeout, or a cancel request
 )
+
+// unavailableStates are the SQLSTATEs of a server that is going away or
+// cannot take the work now: connection exceptions (class 08), shutdown
+// and crash (57P01, 57P02), still starting up or recovering (57P03), out
+// of connections (53300).
+var unavailableStates = map[string]bool{
+	"57P01": true, "57P02": true, "57P03": true, "53300": true,
+}
+
+// unavailable turns the errors of a database that cannot be reached, or
+// did not answer within the statement timeout, into takaro.CodeUnavailable
+// (503: the request may be retried), keeping the cause for the log. Every
+// unit of work passes its error through it (tenancy.go), so no outage
+// reaches a client as an internal error. Other errors pass unchanged.
+func (db *DB) unavailable(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := errors.AsType[*takaro.Error](err); ok {
+		return err
+	}
+	if pgErr := asPgError(err); pgErr != nil {
+		switch {
+		case pgErr.Code == sqlstateQueryCanceled:
+			return &takaro.Error{Code: takaro.CodeUnavailable, Err: err,
+				Message: fmt.Sprintf("The database did not answer within the statement timeout (%s); try again later", db.timeout)}
+		case strings.HasPrefix(pgErr.Code, "08") || unavailableStates[pgErr.Code]:
+			return &takaro.Error{Code: takaro.CodeUnavailable, Message: unavailableMessage, Err: err}
+		}
+		return err
+	}
+	// No answer from the server at all: it could not be reached, or the
+	// connection broke (a crash, a restart, a network failure).
+	var netErr net.Error
+	if _, ok := errors.AsType[*pgconn.ConnectError](err); ok || pgconn.SafeToRetry(err) || pgconn.Timeout(err) ||
+		errors.As(err, &netErr) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, pgconn.ErrConnClosed) {
+		return &takaro.Error{Code: takaro.CodeUnavailable, Message: unavailableMessage, Err: err}
+	}
+	return err
+}
+
+const unavailableMessage = "The database is unavailable; try again later"
 
 func asPgError(err error) *pgconn.PgError {
 	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok {

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -13,6 +14,12 @@ import (
 // On the 2-vCPU development VM one cost-10 hash takes about 55 ms of
 // database CPU, so verified credentials are cached by callers.
 const DefaultBcryptCost = 10
+
+// DefaultStatementTimeout bounds each statement of the API's work: far
+// above what any of its statements needs (milliseconds), short enough
+// that a stuck lock or an overloaded server answers 503 instead of
+// holding the request, and its connection, indefinitely.
+const DefaultStatementTimeout = 5 * time.Second
 
 // Options are the data core's settings beyond the connection.
 type Options struct {
@@ -27,6 +34,11 @@ type Options struct {
 	// connections are refused with ErrInsecureTransport. A DB without
 	// Keys never sends a key and is not restricted.
 	AllowInsecureTransport bool
+	// StatementTimeout bounds every statement of the data core's units of
+	// work (see limitSQL in tenancy.go); a statement that runs longer is
+	// cancelled and the operation fails with takaro.CodeUnavailable. Zero
+	// means DefaultStatementTimeout.
+	StatementTimeout time.Duration
 	// Now is the clock of the process's own bookkeeping (the credential
 	// cache, "last seen" pacing); nil means time.Now. The database's clock
 	// rules everything it stores.
@@ -38,6 +50,10 @@ type DB struct {
 	pool       *pgxpool.Pool
 	keys       *Keyring
 	bcryptCost int
+	// statementTimeout is Options.StatementTimeout in milliseconds, as
+	// set_config takes it, and timeout the same for messages.
+	statementTimeout string
+	timeout          time.Duration
 	// creds remembers verified bearer tokens (authcache.go).
 	creds credentialCache
 }
@@ -52,6 +68,12 @@ func Open(ctx context.Context, cfg *pgxpool.Config, opts Options) (*DB, error) {
 	if opts.BcryptCost < 4 || opts.BcryptCost > 31 {
 		return nil, fmt.Errorf("bcrypt cost must be between 4 and 31, not %d", opts.BcryptCost)
 	}
+	if opts.StatementTimeout == 0 {
+		opts.StatementTimeout = DefaultStatementTimeout
+	}
+	if opts.StatementTimeout < time.Millisecond {
+		return nil, fmt.Errorf("statement timeout must be at least 1ms, not %s", opts.StatementTimeout)
+	}
 	if opts.Keys != nil && !opts.AllowInsecureTransport {
 		cfg = refuseInsecureTransport(cfg)
 	}
@@ -63,7 +85,8 @@ func Open(ctx context.Context, cfg *pgxpool.Config, opts Options) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("connect to the database: %w", err)
 	}
-	db := &DB{pool: pool, keys: opts.Keys, bcryptCost: opts.BcryptCost}
+	db := &DB{pool: pool, keys: opts.Keys, bcryptCost: opts.BcryptCost, timeout: opts.StatementTimeout,
+		statementTimeout: strconv.FormatInt(opts.StatementTimeout.Milliseconds(), 10)}
 	db.creds.now = opts.Now
 	if err := db.checkRole(ctx); err != nil {
 		pool.Close()

@@ -105,6 +105,9 @@ func (s *searchSpec) build(domain string, q takaro.Query) (*builtSearch, error) 
 		b.limit = *q.Limit
 	}
 
+	if err := checkCost(q); err != nil {
+		return nil, err
+	}
 	for _, name := range sortedKeys(q.Filters) {
 		f, err := s.lookup("filters", name, opFilter)
 		if err != nil {
@@ -130,6 +133,9 @@ func (s *searchSpec) build(domain string, q takaro.Query) (*builtSearch, error) 
 			term, ok := v.(string)
 			if !ok {
 				return nil, takaro.Invalid("search."+name, "values must be strings")
+			}
+			if err := takaro.CheckText("search."+name, term); err != nil {
+				return nil, err
 			}
 			patterns = append(patterns, "%"+likeEscaper.Replace(term)+"%")
 		}
@@ -198,6 +204,25 @@ func (s *searchSpec) build(domain string, q takaro.Query) (*builtSearch, error) 
 	return b, nil
 }
 
+// checkCost bounds the work one search may ask of the database: every
+// filter value and search term is a condition or an ILIKE pattern, and
+// every extension a subquery per row (see takaro.MaxSearchTerms).
+func checkCost(q takaro.Query) error {
+	terms := 0
+	for _, values := range []map[string]takaro.Values{q.Filters, q.Search} {
+		for _, v := range values {
+			terms += len(v)
+		}
+	}
+	if terms > takaro.MaxSearchTerms {
+		return takaro.Invalid("filters", "and search may hold at most %d values together, not %d", takaro.MaxSearchTerms, terms)
+	}
+	if len(q.Extend) > takaro.MaxExtend {
+		return takaro.Invalid("extend", "may hold at most %d entries", takaro.MaxExtend)
+	}
+	return nil
+}
+
 // lookup returns the field called name if the spec allows op on it.
 func (s *searchSpec) lookup(param, name string, op fieldOps) (field, error) {
 	f, ok := s.fields[name]
@@ -264,7 +289,7 @@ func (f field) convert(path string, v any) (any, error) {
 	switch f.kind {
 	case kindText:
 		if s, ok := v.(string); ok {
-			return s, nil
+			return s, takaro.CheckText(path, s)
 		}
 		return nil, takaro.Invalid(path, "values must be strings")
 	case kindEnum:
@@ -281,7 +306,7 @@ func (f field) convert(path string, v any) (any, error) {
 		return nil, takaro.Invalid(path, "values must be UUIDs")
 	case kindInt:
 		if n, err := toInt(v); err == nil {
-			return n, nil
+			return n, takaro.CheckInt(path, n)
 		}
 		return nil, takaro.Invalid(path, "values must be integers")
 	case kindBool:
@@ -292,7 +317,7 @@ func (f field) convert(path string, v any) (any, error) {
 	case kindTime:
 		if s, ok := v.(string); ok {
 			if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-				return t, nil
+				return t, takaro.CheckTime(path, t)
 			}
 		}
 		return nil, takaro.Invalid(path, "values must be ISO 8601 date-times, for example 2024-01-31T12:00:00Z")

@@ -79,6 +79,7 @@ func runBench(ctx context.Context, a *app, args []string) error {
 	}
 	apiDB, err := postgres.Open(ctx, apiPool, postgres.Options{
 		Keys: keys, BcryptCost: a.cfg.BcryptCost, AllowInsecureTransport: a.cfg.AllowInsecureTransport,
+		StatementTimeout: a.cfg.StatementTimeout,
 	})
 	if err != nil {
 		return err

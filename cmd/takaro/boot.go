@@ -66,6 +66,7 @@ func (a *app) connect(ctx context.Context, keys *postgres.Keyring) (*postgres.DB
 	}
 	db, err := postgres.Open(ctx, poolConfig, postgres.Options{
 		Keys: keys, BcryptCost: a.cfg.BcryptCost, AllowInsecureTransport: a.cfg.AllowInsecureTransport,
+		StatementTimeout: a.cfg.StatementTimeout,
 	})
 	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 		cc := poolConfig.ConnConfig
