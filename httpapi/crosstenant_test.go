@@ -181,6 +181,10 @@ func xtNewWorld(t *testing.T, s *testServer) *xtWorld {
 		"playerId": w.p1, "userId": w.u1, "meta": map[string]any{"message": w.tag + "-said"}}, &v)
 	w.event = v.ID
 
+	// Settings: a domain value and a game server's override, both marked.
+	w.call(t, http.MethodPost, "/settings/currencyName", map[string]any{"value": w.tag + " coins"}, nil)
+	w.call(t, http.MethodPost, "/settings/serverChatName", map[string]any{"value": w.tag + "-bot", "gameServerId": w.gs1}, nil)
+
 	var key takaro.APIKeyCreated
 	w.call(t, http.MethodPost, "/apikey", map[string]any{"name": w.tag + "-key", "permissions": []string{takaro.PermReadUsers}}, &key)
 	w.apiKey = key.APIKey.ID.String()
@@ -256,6 +260,8 @@ type xtAttempt struct {
 	name string
 	// params fills the route's path parameters.
 	params map[string]string
+	// query is appended to the path: "?gameServerId=…".
+	query string
 	// body is JSON-encoded; nil sends none.
 	body any
 	// own marks a request that acts on A's own domain only: it must
@@ -462,6 +468,27 @@ var xtRoutes = map[string]xtRoute{
 	}},
 	"DELETE /variables/{id}": {attempts: func(_, b *xtWorld) []xtAttempt {
 		return xtEach(nil, b.vars...)
+	}},
+
+	"GET /settings": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return []xtAttempt{
+			{name: "A's own", own: true},
+			{name: "for B's game server", query: "?gameServerId=" + b.gs1},
+			{name: "some keys for B's game server", query: "?keys=serverChatName&keys=currencyName&gameServerId=" + b.gs1},
+		}
+	}},
+	"GET /settings/{key}": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return []xtAttempt{
+			{name: "A's own", own: true, params: map[string]string{"key": "currencyName"}},
+			{name: "for B's game server", params: map[string]string{"key": "serverChatName"}, query: "?gameServerId=" + b.gs1},
+		}
+	}},
+	"POST /settings/{key}": {attempts: func(a, b *xtWorld) []xtAttempt {
+		return []xtAttempt{{name: "an override for B's game server", params: map[string]string{"key": "serverChatName"},
+			body: map[string]any{"value": a.tag + "-bot", "gameServerId": b.gs1}}}
+	}},
+	"DELETE /settings/{key}": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return []xtAttempt{{name: "B's game server's override", params: map[string]string{"key": "serverChatName"}, query: "?gameServerId=" + b.gs1}}
 	}},
 
 	"POST /event/search": {search: true, extend: []string{"gameServer", "player", "user"}},
@@ -696,7 +723,7 @@ func xtRefused(status int) bool {
 // attempt makes one request of A on route r and judges the answer.
 func (x *xtRun) attempt(t *testing.T, r httpapi.Route, at xtAttempt) {
 	t.Helper()
-	path := xtFill(t, r.Path, at.params)
+	path := xtFill(t, r.Path, at.params) + at.query
 	var body any
 	bodyText := ""
 	if at.body != nil {

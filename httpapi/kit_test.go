@@ -251,6 +251,9 @@ func (k *kit) requestFor(r httpapi.Route) routeRequest {
 		if p == "{id}" && strings.HasPrefix(r.Path, "/domain/") {
 			return "no-such-domain"
 		}
+		if p == "{key}" && strings.HasPrefix(r.Path, "/settings/") {
+			return string(takaro.SettingCommandPrefix)
+		}
 		return uuid.NewString()
 	})
 	var body any
@@ -281,6 +284,8 @@ func (k *kit) requestFor(r httpapi.Route) routeRequest {
 		body = map[string]any{"key": unique("var"), "value": "v"}
 	case "PUT /variables/{id}":
 		body = map[string]any{"value": "v"}
+	case "POST /settings/{key}":
+		body = map[string]any{"value": "!"}
 	case "POST /event":
 		body = map[string]any{"eventName": "chat-message"}
 	}

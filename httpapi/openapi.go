@@ -28,8 +28,11 @@ func openAPIDocument(endpoints []endpoint) map[string]any {
 			params = append(params, map[string]any{"name": name, "in": "path", "required": true, "schema": p})
 		}
 		for _, q := range e.query {
-			params = append(params, map[string]any{"name": q.name, "in": "query", "description": q.description,
-				"schema": schema{"type": q.typ}})
+			s := schema{"type": q.typ}
+			if q.typ == "array" {
+				s["items"] = schema{"type": "string"}
+			}
+			params = append(params, map[string]any{"name": q.name, "in": "query", "description": q.description, "schema": s})
 		}
 		if len(params) > 0 {
 			op["parameters"] = params

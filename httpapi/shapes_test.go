@@ -129,6 +129,14 @@ func TestShapes(t *testing.T) {
 	sh.check("GET /event/{id}", s.do(http.MethodGet, "/event/"+event.ID.String(), nil, root))
 	sh.check("POST /event/search", s.do(http.MethodPost, "/event/search", map[string]any{"filters": map[string]any{"eventName": []string{"gameserver-created"}}}, root))
 
+	// Settings: a domain value, a game server's override, and both read
+	// back from the game server (override, inherit, default).
+	sh.check("POST /settings/{key}", s.do(http.MethodPost, "/settings/currencyName", map[string]any{"value": "gold"}, root))
+	s.do(http.MethodPost, "/settings/commandPrefix", map[string]any{"value": "!", "gameServerId": gsID}, root).expect(t, http.StatusOK)
+	sh.check("GET /settings", s.do(http.MethodGet, "/settings?keys=commandPrefix&keys=currencyName&keys=economyEnabled&gameServerId="+gsID, nil, root))
+	sh.check("GET /settings/{key}", s.do(http.MethodGet, "/settings/currencyName", nil, root))
+	sh.check("DELETE /settings/{key}", s.do(http.MethodDelete, "/settings/commandPrefix?gameServerId="+gsID, nil, root))
+
 	// Deletions, the session and the domain itself.
 	sh.check("DELETE /variables/{id}", s.do(http.MethodDelete, "/variables/"+varID, nil, root))
 	sh.check("DELETE /player/{id}", s.do(http.MethodDelete, "/player/"+playerID, nil, root))
