@@ -74,6 +74,8 @@ type xtWorld struct {
 	apiKey, rootKeyID, rootKey string
 	// jwt is an admin-issued X-Takaro-Token for the domain's root.
 	jwt string
+	// registrationToken is the domain's server-registration token.
+	registrationToken string
 
 	// ids is every row id of the domain, read back after setup, without
 	// the permission catalogue's (global) ids.
@@ -197,6 +199,14 @@ func xtNewWorld(t *testing.T, s *testServer) *xtWorld {
 	}
 	s.do(http.MethodPost, "/token", map[string]string{"domainId": tn.ID}, adminHeader()).expect(t, http.StatusOK).decode(t, &tok)
 	w.jwt = tok.Token
+	var me struct {
+		Domains []takaro.Domain `json:"domains"`
+	}
+	w.call(t, http.MethodGet, "/me", nil, &me)
+	if len(me.Domains) != 1 || me.Domains[0].ServerRegistrationToken == nil {
+		t.Fatalf("GET /me shows the root user no registration token: %+v", me.Domains)
+	}
+	w.registrationToken = *me.Domains[0].ServerRegistrationToken
 	return w
 }
 
@@ -470,6 +480,11 @@ var xtRoutes = map[string]xtRoute{
 		return xtEach(nil, b.vars...)
 	}},
 
+	"DELETE /gameserver/registrationToken": {attempts: func(_, _ *xtWorld) []xtAttempt {
+		// It takes no id: A can only replace its own token (B's is one of
+		// the secrets no answer may hold).
+		return []xtAttempt{{name: "A's own", own: true}}
+	}},
 	"GET /settings": {attempts: func(_, b *xtWorld) []xtAttempt {
 		return []xtAttempt{
 			{name: "A's own", own: true},
@@ -591,7 +606,7 @@ type xtLeaks struct {
 }
 
 func newXTLeaks(a, b *xtWorld) *xtLeaks {
-	l := &xtLeaks{b: b, secrets: []string{b.tag, b.tn.ID, b.tn.Token, b.rootKey, b.u1Session, b.jwt, b.tn.Password}, named: map[string]bool{}}
+	l := &xtLeaks{b: b, secrets: []string{b.tag, b.tn.ID, b.tn.Token, b.rootKey, b.u1Session, b.jwt, b.tn.Password, b.registrationToken}, named: map[string]bool{}}
 	for _, v := range xtForeignEvent(a, b) {
 		if s, ok := v.(string); ok && b.ids[s] {
 			l.named[s] = true

@@ -21,6 +21,10 @@ func (s *Server) gameServerRoutes() []endpoint {
 		bodyHandler(http.MethodPut, "/gameserver/{id}", "Update a game server", "Gameserver", func(r *request, in *takaro.GameServerUpdate) (*takaro.GameServer, error) {
 			return c.GameServers.UpdateGameServer(r.Context(), r.idParam("id"), *in)
 		}).need(takaro.PermManageGameservers),
+		handler(http.MethodDelete, "/gameserver/registrationToken", "Replace the domain's server-registration token; the old one stops working", "Gameserver",
+			func(r *request) (*empty, error) {
+				return none(c.Domains.RegenerateRegistrationToken(r.Context()))
+			}).need(takaro.PermManageGameservers),
 		handler(http.MethodDelete, "/gameserver/{id}", "Delete a game server", "Gameserver", func(r *request) (*empty, error) {
 			return none(c.GameServers.DeleteGameServer(r.Context(), r.idParam("id")))
 		}).need(takaro.PermManageGameservers),

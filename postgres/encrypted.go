@@ -28,6 +28,7 @@ type encryptedColumn struct {
 
 var encryptedColumns = []encryptedColumn{
 	{table: "gameservers", column: "connection_info", keyID: "connection_info_key_id", resource: "connection info of game server"},
+	{table: "registration_tokens", column: "token", keyID: "token_key_id", resource: "server-registration token"},
 }
 
 // asDomain returns ctx acting on domain, for system-wide work that no user

@@ -1,9 +1,9 @@
 // Domains through the admin client: create, read, search, update, delete,
-// and the domain token of POST /token.
+// the domain token of POST /token, and the server-registration token.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DomainOutputDTOStateEnum } from '@takaro/apiclient';
-import { admin, anonymous, clientWith, rejects, unique } from '../lib/takaro.mjs';
+import { admin, anonymous, clientWith, newDomain, rejects, unique } from '../lib/takaro.mjs';
 
 test('domain lifecycle through the admin client', async () => {
   const a = admin();
@@ -44,4 +44,22 @@ test('a domain token acts as the root user', async () => {
 test('the admin API refuses a client without the admin token', async () => {
   await rejects(anonymous().axiosInstance.post('/domain/search', {}), 401, 'UnauthorizedError');
   await rejects(admin().domain.domainControllerGetOne('no-such-domain'), 404, 'NotFoundError');
+});
+
+test('server-registration token: shown, resolved, regenerated', async () => {
+  const { client, domain } = await newDomain('registration');
+  const a = admin();
+  const token = (await a.domain.domainControllerGetOne(domain.id)).data.data.serverRegistrationToken;
+  assert.match(token, /^[A-Za-z0-9+/]{43}=$/);
+  const me = (await client.user.userControllerMe()).data.data;
+  assert.equal(me.domains[0].serverRegistrationToken, token);
+
+  const resolved = (await a.domain.domainControllerResolveRegistrationToken({ registrationToken: token })).data.data;
+  assert.equal(resolved.id, domain.id);
+
+  await client.gameserver.gameServerControllerRegenerateRegistrationToken();
+  await rejects(a.domain.domainControllerResolveRegistrationToken({ registrationToken: token }), 404, 'NotFoundError');
+  const fresh = (await client.user.userControllerMe()).data.data.domains[0].serverRegistrationToken;
+  assert.notEqual(fresh, token);
+  assert.equal((await a.domain.domainControllerResolveRegistrationToken({ registrationToken: fresh })).data.data.id, domain.id);
 });
