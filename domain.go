@@ -16,6 +16,11 @@ const (
 	DomainMaintenance DomainState = "MAINTENANCE"
 )
 
+// EnumValues lists the states, for the API's documentation.
+func (DomainState) EnumValues() []string {
+	return []string{string(DomainActive), string(DomainDisabled), string(DomainMaintenance)}
+}
+
 // Valid reports whether s is one of the known states.
 func (s DomainState) Valid() bool {
 	return s == DomainActive || s == DomainDisabled || s == DomainMaintenance

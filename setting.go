@@ -27,6 +27,15 @@ const (
 	SettingUnknownCommandFeedbackMessage SettingKey = "unknownCommandFeedbackMessage"
 )
 
+// EnumValues lists the keys, for the API's documentation.
+func (SettingKey) EnumValues() []string {
+	out := make([]string, len(SettingDefinitions))
+	for i, d := range SettingDefinitions {
+		out[i] = string(d.Key)
+	}
+	return out
+}
+
 // SettingKind is what values a setting takes.
 type SettingKind int
 
@@ -82,15 +91,6 @@ var SettingDefinitions = []SettingDefinition{
 		Description: "The reply to an unknown command"},
 }
 
-// SettingKeys lists every setting key, in the reference's order.
-func SettingKeys() []SettingKey {
-	keys := make([]SettingKey, len(SettingDefinitions))
-	for i, d := range SettingDefinitions {
-		keys[i] = d.Key
-	}
-	return keys
-}
-
 // LookupSetting returns the definition of key. Errors: CodeValidation,
 // naming field, for an unknown key.
 func LookupSetting(field string, key SettingKey) (SettingDefinition, error) {
@@ -131,6 +131,11 @@ const (
 	SettingGlobal   SettingSource = "global"
 	SettingDefault  SettingSource = "default"
 )
+
+// EnumValues lists the sources, for the API's documentation.
+func (SettingSource) EnumValues() []string {
+	return []string{string(SettingOverride), string(SettingInherit), string(SettingGlobal), string(SettingDefault)}
+}
 
 // Setting is a setting's effective value for the domain or one of its
 // game servers.

@@ -34,7 +34,7 @@ func (s *Server) withRegistrationToken(r *request) func(*takaro.Domain, error) (
 func (s *Server) domainRoutes() []endpoint {
 	c := s.cfg
 	return []endpoint{
-		searchHandler("/domain/search", "Search domains", "Domain", c.Domains.FindDomains).as(admin),
+		searchHandler("/domain/search", "Search domains", "Domain", c.Domains.FindDomains).as(admin).searchOf("domains"),
 		handler(http.MethodGet, "/domain/{id}", "Get a domain with its server-registration token", "Domain", func(r *request) (*takaro.Domain, error) {
 			return s.withRegistrationToken(r)(c.Domains.FindDomainByID(r.Context(), r.PathValue("id")))
 		}).as(admin).text("id"),

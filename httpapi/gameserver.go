@@ -10,7 +10,7 @@ import (
 func (s *Server) gameServerRoutes() []endpoint {
 	c := s.cfg
 	return []endpoint{
-		searchHandler("/gameserver/search", "Search game servers (never with their connection info)", "Gameserver", c.GameServers.FindGameServers),
+		searchHandler("/gameserver/search", "Search game servers (never with their connection info)", "Gameserver", c.GameServers.FindGameServers).searchOf("gameservers"),
 		handler(http.MethodGet, "/gameserver/{id}", "Get a game server; connectionInfo only for MANAGE_GAMESERVERS", "Gameserver",
 			func(r *request) (*takaro.GameServer, error) {
 				return c.GameServers.FindGameServerByID(r.Context(), r.idParam("id"), hasPermission(r.identity, takaro.PermManageGameservers))

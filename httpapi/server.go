@@ -27,6 +27,10 @@ type Config struct {
 	Settings    takaro.SettingsService
 	Auth        takaro.AuthService
 
+	// SearchFields describes what each resource's search accepts, for the
+	// OpenAPI document; nil leaves the lists out.
+	SearchFields func(resource string) (takaro.SearchFields, bool)
+
 	// Ready reports whether the database answers, for /readyz.
 	Ready func(context.Context) error
 	// PoolStats, when set, exports the database pool's state as metrics.
@@ -83,7 +87,7 @@ func New(cfg Config) (*Server, error) {
 		s.registry.MustRegister(poolCollector(cfg.PoolStats))
 	}
 	s.endpoints = s.routes()
-	doc, err := json.Marshal(openAPIDocument(s.endpoints))
+	doc, err := json.Marshal(openAPIDocument(s.endpoints, cfg.SearchFields))
 	if err != nil {
 		return nil, err
 	}
