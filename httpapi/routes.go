@@ -22,6 +22,7 @@ func (s *Server) routes() []endpoint {
 		s.variableRoutes(),
 		s.eventRoutes(),
 		s.settingRoutes(),
+		s.trackingRoutes(),
 	} {
 		all = append(all, part...)
 	}

@@ -25,6 +25,7 @@ type Config struct {
 	Variables   takaro.VariableService
 	Events      takaro.EventService
 	Settings    takaro.SettingsService
+	Tracking    takaro.TrackingService
 	Auth        takaro.AuthService
 
 	// SearchFields describes what each resource's search accepts, for the
