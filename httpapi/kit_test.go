@@ -251,9 +251,6 @@ func (k *kit) requestFor(r httpapi.Route) routeRequest {
 		if p == "{id}" && strings.HasPrefix(r.Path, "/domain/") {
 			return "no-such-domain"
 		}
-		if p == "{key}" && strings.HasPrefix(r.Path, "/settings/") {
-			return string(takaro.SettingCommandPrefix)
-		}
 		return uuid.NewString()
 	})
 	var body any

@@ -86,13 +86,16 @@ func TestSettingsValidation(t *testing.T) {
 	gs := k.gameServer("{}").ID.String()
 	root := k.root()
 
+	for _, path := range []string{"/settings/noSuchKey", "/settings/noSuchKey?gameServerId=" + gs} {
+		s.do(http.MethodGet, path, nil, root).expect(t, http.StatusNotFound, "NotFoundError")
+		s.do(http.MethodPost, path, map[string]any{"value": "x"}, root).expect(t, http.StatusNotFound, "NotFoundError")
+		s.do(http.MethodDelete, path, nil, root).expect(t, http.StatusNotFound, "NotFoundError")
+	}
 	for _, c := range []struct {
 		name, method, path string
 		body               any
 		field, mention     string
 	}{
-		{"unknown key", http.MethodPost, "/settings/noSuchKey", map[string]any{"value": "x"}, "key", "commandPrefix"},
-		{"unknown key read", http.MethodGet, "/settings/noSuchKey", nil, "key", "economyEnabled"},
 		{"unknown key filter", http.MethodGet, "/settings?keys=commandPrefix&keys=nope", nil, "keys", "currencyName"},
 		{"not a boolean", http.MethodPost, "/settings/economyEnabled", map[string]any{"value": "yes"}, "value", "economyEnabled"},
 		{"empty prefix", http.MethodPost, "/settings/commandPrefix", map[string]any{"value": ""}, "value", "commandPrefix"},

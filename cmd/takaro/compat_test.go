@@ -79,7 +79,7 @@ func TestCompatSuite(t *testing.T) {
 	installCompat(t, npm)
 
 	sv := startServe(t, serveEnv(t, pgtest.New(t), freePort(t)))
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec")
 	cmd.Dir = compatDir
