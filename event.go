@@ -56,6 +56,15 @@ var EventNames = []EventName{
 	"user-created", "user-updated", "user-deleted", "api-key-created", "api-key-revoked",
 }
 
+// EnumValues lists the event names, for the API's documentation.
+func (EventName) EnumValues() []string {
+	out := make([]string, len(EventNames))
+	for i, n := range EventNames {
+		out[i] = string(n)
+	}
+	return out
+}
+
 // Valid reports whether n is a known event name.
 func (n EventName) Valid() bool { return slices.Contains(EventNames, n) }
 

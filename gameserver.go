@@ -20,6 +20,11 @@ const (
 )
 
 // Valid reports whether t is a known type.
+// EnumValues lists the types, for the API's documentation.
+func (GameServerType) EnumValues() []string {
+	return []string{string(GameServerMock), string(GameServerRust), string(GameServerSevenDaysToDie), string(GameServerGeneric)}
+}
+
 func (t GameServerType) Valid() bool {
 	switch t {
 	case GameServerMock, GameServerRust, GameServerSevenDaysToDie, GameServerGeneric:

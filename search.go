@@ -51,6 +51,14 @@ type Query struct {
 	Extend        []string          `json:"extend,omitempty"`
 }
 
+// SearchFields is what the search of one resource accepts, for the API's
+// documentation: the fields of filters, search, greaterThan and lessThan
+// (Range), sortBy and extend, and the values of enum fields.
+type SearchFields struct {
+	Filters, Search, Range, Sort, Extend []string
+	Enums                                map[string][]string
+}
+
 // Values is the list of values of one filter or search key. On the wire it
 // is a JSON array; a bare JSON boolean is accepted as a one-element list, as
 // the reference API does.

@@ -74,6 +74,8 @@ type xtWorld struct {
 	apiKey, rootKeyID, rootKey string
 	// jwt is an admin-issued X-Takaro-Token for the domain's root.
 	jwt string
+	// registrationToken is the domain's server-registration token.
+	registrationToken string
 
 	// ids is every row id of the domain, read back after setup, without
 	// the permission catalogue's (global) ids.
@@ -186,6 +188,10 @@ func xtNewWorld(t *testing.T, s *testServer) *xtWorld {
 		"playerId": w.p1, "userId": w.u1, "meta": map[string]any{"message": w.tag + "-said"}}, &v)
 	w.event = v.ID
 
+	// Settings: a domain value and a game server's override, both marked.
+	w.call(t, http.MethodPost, "/settings/currencyName", map[string]any{"value": w.tag + " coins"}, nil)
+	w.call(t, http.MethodPost, "/settings/serverChatName", map[string]any{"value": w.tag + "-bot", "gameServerId": w.gs1}, nil)
+
 	var key takaro.APIKeyCreated
 	w.call(t, http.MethodPost, "/apikey", map[string]any{"name": w.tag + "-key", "permissions": []string{takaro.PermReadUsers}}, &key)
 	w.apiKey = key.APIKey.ID.String()
@@ -198,6 +204,14 @@ func xtNewWorld(t *testing.T, s *testServer) *xtWorld {
 	}
 	s.do(http.MethodPost, "/token", map[string]string{"domainId": tn.ID}, adminHeader()).expect(t, http.StatusOK).decode(t, &tok)
 	w.jwt = tok.Token
+	var me struct {
+		Domains []takaro.Domain `json:"domains"`
+	}
+	w.call(t, http.MethodGet, "/me", nil, &me)
+	if len(me.Domains) != 1 || me.Domains[0].ServerRegistrationToken == nil {
+		t.Fatalf("GET /me shows the root user no registration token: %+v", me.Domains)
+	}
+	w.registrationToken = *me.Domains[0].ServerRegistrationToken
 	return w
 }
 
@@ -261,6 +275,8 @@ type xtAttempt struct {
 	name string
 	// params fills the route's path parameters.
 	params map[string]string
+	// query is appended to the path: "?gameServerId=…".
+	query string
 	// body is JSON-encoded; nil sends none.
 	body any
 	// own marks a request that acts on A's own domain only: it must
@@ -492,6 +508,32 @@ var xtRoutes = map[string]xtRoute{
 		return xtEach(nil, b.vars...)
 	}},
 
+	"DELETE /gameserver/registrationToken": {attempts: func(_, _ *xtWorld) []xtAttempt {
+		// It takes no id: A can only replace its own token (B's is one of
+		// the secrets no answer may hold).
+		return []xtAttempt{{name: "A's own", own: true}}
+	}},
+	"GET /settings": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return []xtAttempt{
+			{name: "A's own", own: true},
+			{name: "for B's game server", query: "?gameServerId=" + b.gs1},
+			{name: "some keys for B's game server", query: "?keys=serverChatName&keys=currencyName&gameServerId=" + b.gs1},
+		}
+	}},
+	"GET /settings/{key}": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return []xtAttempt{
+			{name: "A's own", own: true, params: map[string]string{"key": "currencyName"}},
+			{name: "for B's game server", params: map[string]string{"key": "serverChatName"}, query: "?gameServerId=" + b.gs1},
+		}
+	}},
+	"POST /settings/{key}": {attempts: func(a, b *xtWorld) []xtAttempt {
+		return []xtAttempt{{name: "an override for B's game server", params: map[string]string{"key": "serverChatName"},
+			body: map[string]any{"value": a.tag + "-bot", "gameServerId": b.gs1}}}
+	}},
+	"DELETE /settings/{key}": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return []xtAttempt{{name: "B's game server's override", params: map[string]string{"key": "serverChatName"}, query: "?gameServerId=" + b.gs1}}
+	}},
+
 	"POST /event/search": {search: true, extend: []string{"gameServer", "player", "user"}},
 	"GET /event/{id}": {attempts: func(_, b *xtWorld) []xtAttempt {
 		return xtEach(nil, b.event)
@@ -592,7 +634,7 @@ type xtLeaks struct {
 }
 
 func newXTLeaks(a, b *xtWorld) *xtLeaks {
-	l := &xtLeaks{b: b, secrets: []string{b.tag, b.tn.ID, b.tn.Token, b.rootKey, b.u1Session, b.jwt, b.tn.Password}, named: map[string]bool{}}
+	l := &xtLeaks{b: b, secrets: []string{b.tag, b.tn.ID, b.tn.Token, b.rootKey, b.u1Session, b.jwt, b.tn.Password, b.registrationToken}, named: map[string]bool{}}
 	for _, v := range xtForeignEvent(a, b) {
 		if s, ok := v.(string); ok && b.ids[s] {
 			l.named[s] = true
@@ -724,7 +766,7 @@ func xtRefused(status int) bool {
 // attempt makes one request of A on route r and judges the answer.
 func (x *xtRun) attempt(t *testing.T, r httpapi.Route, at xtAttempt) {
 	t.Helper()
-	path := xtFill(t, r.Path, at.params)
+	path := xtFill(t, r.Path, at.params) + at.query
 	var body any
 	bodyText := ""
 	if at.body != nil {

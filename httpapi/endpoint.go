@@ -48,6 +48,9 @@ type endpoint struct {
 	body  reflect.Type // nil: no request body
 	out   reflect.Type // the response's data
 	page  bool         // out is a list, with meta.page, meta.limit, meta.total
+	// searches names the resource a search endpoint searches, whose
+	// fields the document lists (Config.SearchFields).
+	searches string
 	// handle runs the endpoint; its result is the response's data.
 	handle func(r *request) (any, error)
 }
@@ -111,6 +114,8 @@ func (e endpoint) need(perms ...string) endpoint {
 	e.permissions = append(e.permissions, perms...)
 	return e
 }
+
+func (e endpoint) searchOf(resource string) endpoint { e.searches = resource; return e }
 
 func (e endpoint) inAnyDomainState() endpoint { e.anyDomainState = true; return e }
 

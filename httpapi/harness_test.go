@@ -69,11 +69,12 @@ func newTestServerOn(t testing.TB, db *postgres.DB, opts ...func(*httpapi.Config
 	t.Helper()
 	logs := &syncBuffer{}
 	cfg := httpapi.Config{
-		Domains: db, Users: db, Roles: db, GameServers: db, Players: db, Variables: db, Events: db, Tracking: db, Auth: db,
-		Ready:       db.Ping,
-		AdminSecret: testAdminSecret,
-		JWTSecret:   []byte(testJWTSecret),
-		Logger:      slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Domains: db, Users: db, Roles: db, GameServers: db, Players: db, Variables: db, Events: db, Settings: db, Tracking: db, Auth: db,
+		SearchFields: postgres.SearchFields,
+		Ready:        db.Ping,
+		AdminSecret:  testAdminSecret,
+		JWTSecret:    []byte(testJWTSecret),
+		Logger:       slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	for _, o := range opts {
 		o(&cfg)

@@ -281,6 +281,8 @@ func (k *kit) requestFor(r httpapi.Route) routeRequest {
 		body = map[string]any{"key": unique("var"), "value": "v"}
 	case "PUT /variables/{id}":
 		body = map[string]any{"value": "v"}
+	case "POST /settings/{key}":
+		body = map[string]any{"value": "!"}
 	case "POST /event":
 		body = map[string]any{"eventName": "chat-message"}
 	}

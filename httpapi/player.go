@@ -22,7 +22,7 @@ type (
 func (s *Server) playerRoutes() []endpoint {
 	c := s.cfg
 	return []endpoint{
-		searchHandler("/player/search", "Search players", "Player", c.Players.FindPlayers).need(takaro.PermReadPlayers),
+		searchHandler("/player/search", "Search players", "Player", c.Players.FindPlayers).searchOf("players").need(takaro.PermReadPlayers),
 		handler(http.MethodGet, "/player/{id}", "Get a player", "Player", func(r *request) (*takaro.Player, error) {
 			return c.Players.FindPlayerByID(r.Context(), r.idParam("id"))
 		}).need(takaro.PermReadPlayers),
@@ -42,7 +42,7 @@ func (s *Server) playerRoutes() []endpoint {
 				return none(c.Players.RemovePlayerRole(r.Context(), r.idParam("id"), r.idParam("roleId"), in.GameServerID))
 			}).need(takaro.PermManagePlayers, takaro.PermManageRoles),
 		searchHandler("/gameserver/player/search", "Search where players were seen", "PlayerOnGameServer",
-			c.Players.FindPlayerOnGameServers).need(takaro.PermReadPlayers),
+			c.Players.FindPlayerOnGameServers).searchOf("player_on_gameserver").need(takaro.PermReadPlayers),
 		handler(http.MethodGet, "/gameserver/{gameServerId}/player/{playerId}", "Get a player's presence on a game server", "PlayerOnGameServer",
 			func(r *request) (*takaro.PlayerOnGameServer, error) {
 				return c.Players.FindPlayerOnGameServer(r.Context(), r.idParam("gameServerId"), r.idParam("playerId"))

@@ -20,6 +20,10 @@ import (
 //     json.RawMessage any JSON value;
 //   - embedded structs contribute their fields.
 
+// enumerated is a string type with a fixed set of values (domain states,
+// game-server types, event names, setting keys), documented as an enum.
+type enumerated interface{ EnumValues() []string }
+
 // schema is a JSON Schema (2020-12, as OpenAPI 3.1 uses it).
 type schema map[string]any
 
@@ -58,6 +62,9 @@ func (s *schemaSet) of(t reflect.Type) schema {
 		}
 		return inner
 	case reflect.String:
+		if e, ok := reflect.Zero(t).Interface().(enumerated); ok {
+			return schema{"type": "string", "enum": e.EnumValues()}
+		}
 		return schema{"type": "string"}
 	case reflect.Bool:
 		return schema{"type": "boolean"}

@@ -24,8 +24,13 @@ type Config struct {
 	Players     takaro.PlayerService
 	Variables   takaro.VariableService
 	Events      takaro.EventService
+	Settings    takaro.SettingsService
 	Tracking    takaro.TrackingService
 	Auth        takaro.AuthService
+
+	// SearchFields describes what each resource's search accepts, for the
+	// OpenAPI document; nil leaves the lists out.
+	SearchFields func(resource string) (takaro.SearchFields, bool)
 
 	// Ready reports whether the database answers, for /readyz.
 	Ready func(context.Context) error
@@ -83,7 +88,7 @@ func New(cfg Config) (*Server, error) {
 		s.registry.MustRegister(poolCollector(cfg.PoolStats))
 	}
 	s.endpoints = s.routes()
-	doc, err := json.Marshal(openAPIDocument(s.endpoints))
+	doc, err := json.Marshal(openAPIDocument(s.endpoints, cfg.SearchFields))
 	if err != nil {
 		return nil, err
 	}

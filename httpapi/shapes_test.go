@@ -39,7 +39,7 @@ func TestShapes(t *testing.T) {
 	r := s.do(http.MethodPost, "/domain", map[string]any{"name": "shapes tenant", "externalReference": "shapes-ref", "maxGameservers": 5, "maxUsers": 5}, admin)
 	r.expect(t, http.StatusOK).decode(t, &created)
 	domain := created.CreatedDomain.ID
-	sh.literals = []literal{{domain, "<domain-id>"}, {created.Password, "<password>"}}
+	sh.literals = []literal{{domain, "<domain-id>"}, {created.Password, "<password>"}, {*created.CreatedDomain.ServerRegistrationToken, "<registration-token>"}}
 	sh.check("POST /domain", r)
 
 	var session struct{ Token string }
@@ -49,6 +49,8 @@ func TestShapes(t *testing.T) {
 	sh.check("GET /domain/{id}", s.do(http.MethodGet, "/domain/"+domain, nil, admin))
 	sh.check("POST /domain/search", s.do(http.MethodPost, "/domain/search", map[string]any{"filters": map[string]any{"id": []string{domain}}}, admin))
 	sh.check("PUT /domain/{id}", s.do(http.MethodPut, "/domain/"+domain, map[string]any{"maxVariables": 500}, admin))
+	sh.check("POST /resolve-registration-token", s.do(http.MethodPost, "/resolve-registration-token",
+		map[string]any{"registrationToken": *created.CreatedDomain.ServerRegistrationToken}, admin))
 	sh.check("POST /token", s.do(http.MethodPost, "/token", map[string]any{"domainId": domain}, admin))
 
 	// Roles and permissions.
@@ -138,7 +140,16 @@ func TestShapes(t *testing.T) {
 	sh.check("GET /event/{id}", s.do(http.MethodGet, "/event/"+event.ID.String(), nil, root))
 	sh.check("POST /event/search", s.do(http.MethodPost, "/event/search", map[string]any{"filters": map[string]any{"eventName": []string{"gameserver-created"}}}, root))
 
+	// Settings: a domain value, a game server's override, and both read
+	// back from the game server (override, inherit, default).
+	sh.check("POST /settings/{key}", s.do(http.MethodPost, "/settings/currencyName", map[string]any{"value": "gold"}, root))
+	s.do(http.MethodPost, "/settings/commandPrefix", map[string]any{"value": "!", "gameServerId": gsID}, root).expect(t, http.StatusOK)
+	sh.check("GET /settings", s.do(http.MethodGet, "/settings?keys=commandPrefix&keys=currencyName&keys=economyEnabled&gameServerId="+gsID, nil, root))
+	sh.check("GET /settings/{key}", s.do(http.MethodGet, "/settings/currencyName", nil, root))
+	sh.check("DELETE /settings/{key}", s.do(http.MethodDelete, "/settings/commandPrefix?gameServerId="+gsID, nil, root))
+
 	// Deletions, the session and the domain itself.
+	sh.check("DELETE /gameserver/registrationToken", s.do(http.MethodDelete, "/gameserver/registrationToken", nil, root))
 	sh.check("DELETE /variables/{id}", s.do(http.MethodDelete, "/variables/"+varID, nil, root))
 	sh.check("DELETE /player/{id}", s.do(http.MethodDelete, "/player/"+playerID, nil, root))
 	sh.check("DELETE /gameserver/{id}", s.do(http.MethodDelete, "/gameserver/"+gsID, nil, root))

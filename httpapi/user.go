@@ -15,7 +15,7 @@ type userRoleRequest struct {
 func (s *Server) userRoutes() []endpoint {
 	c := s.cfg
 	return []endpoint{
-		searchHandler("/user/search", "Search users", "User", c.Users.FindUsers).need(takaro.PermReadUsers).inAnyDomainState(),
+		searchHandler("/user/search", "Search users", "User", c.Users.FindUsers).searchOf("users").need(takaro.PermReadUsers).inAnyDomainState(),
 		handler(http.MethodGet, "/user/{id}", "Get a user", "User", func(r *request) (*takaro.User, error) {
 			return c.Users.FindUserByID(r.Context(), r.idParam("id"))
 		}).need(takaro.PermReadUsers).inAnyDomainState(),

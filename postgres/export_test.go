@@ -51,9 +51,6 @@ func (db *DB) SearchRawForTest(ctx context.Context, table string, q takaro.Query
 	return nil, fmt.Errorf("no search spec for table %q", table)
 }
 
-var searchSpecs = []*searchSpec{domainSearch, userSearch, roleSearch, gameServerSearch, playerSearch,
-	playerOnGameServerSearch, variableSearch, eventSearch}
-
 // RelationSQLForTest returns, by "table.extend.name" and
 // "table.filters.name", the SQL of every embeddable relation and of every
 // filter on a related table, so a test can check that each joins on the

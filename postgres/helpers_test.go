@@ -169,6 +169,7 @@ func (e *env) fill(t testing.TB, tn *tenant) *fixture {
 	f.Variable = check[*takaro.Variable](t)(e.core.CreateVariable(tn.ctx, takaro.VariableCreate{
 		Key: "fill", Value: "value", GameServerID: &f.GameServer.ID, PlayerID: &f.Player.ID,
 	}))
+	check[*takaro.Setting](t)(e.core.SetSetting(tn.ctx, takaro.SettingCommandPrefix, takaro.SettingSet{Value: "!", GameServerID: &f.GameServer.ID}))
 	must(t, e.core.InDomainForTest(tn.ctx, func(tx *postgres.Tx) error {
 		if _, err := tx.Exec(tn.ctx, "UPDATE users SET player_id = $2 WHERE domain = $1 AND id = $3",
 			tx.Domain, f.Player.ID, tn.rootUserID()); err != nil {

@@ -337,6 +337,10 @@ func migFillDomain(t *testing.T, d *postgres.DB, name string, linkUser bool) str
 	must(err)
 	_, err = d.CreateVariable(ctx, takaro.VariableCreate{Key: "scoped", Value: `{"points":5}`, GameServerID: &servers[0].ID, PlayerID: &players[0].ID})
 	must(err)
+	_, err = d.SetSetting(ctx, takaro.SettingCurrencyName, takaro.SettingSet{Value: "gold"})
+	must(err)
+	_, err = d.SetSetting(ctx, takaro.SettingCommandPrefix, takaro.SettingSet{Value: "!", GameServerID: &servers[0].ID})
+	must(err)
 	_, err = d.CreateEvent(ctx, takaro.EventCreate{EventName: takaro.EventPlayerLinked, PlayerID: &players[0].ID, UserID: &user.ID,
 		Meta: json.RawMessage(`{"source":"migration test"}`)})
 	must(err)

@@ -439,3 +439,34 @@ func withCommonFields(fields map[string]field) map[string]field {
 	fields["updatedAt"] = field{column: "t.updated_at", kind: kindTime, ops: opRange | opSort}
 	return fields
 }
+
+// searchSpecs lists every resource's search, for SearchFields (and the
+// tests that check every search's SQL): add a new resource's spec here.
+var searchSpecs = []*searchSpec{domainSearch, eventSearch, gameServerSearch, playerSearch,
+	playerOnGameServerSearch, roleSearch, userSearch, variableSearch}
+
+// SearchFields describes what the search of a table accepts, for the API's
+// documentation; false when no search has that table.
+func SearchFields(table string) (takaro.SearchFields, bool) {
+	i := slices.IndexFunc(searchSpecs, func(s *searchSpec) bool { return s.table == table })
+	if i < 0 {
+		return takaro.SearchFields{}, false
+	}
+	spec := searchSpecs[i]
+	out := takaro.SearchFields{Enums: map[string][]string{}, Extend: sortedKeys(spec.extend)}
+	for _, name := range sortedKeys(spec.fields) {
+		f := spec.fields[name]
+		for _, o := range []struct {
+			op   fieldOps
+			list *[]string
+		}{{opFilter, &out.Filters}, {opSearch, &out.Search}, {opRange, &out.Range}, {opSort, &out.Sort}} {
+			if f.ops&o.op != 0 {
+				*o.list = append(*o.list, name)
+			}
+		}
+		if len(f.enum) > 0 {
+			out.Enums[name] = f.enum
+		}
+	}
+	return out, true
+}

@@ -150,11 +150,12 @@ func (a *app) apiConfig(db *postgres.DB) (httpapi.Config, error) {
 	}
 	pool := db.Pool()
 	return httpapi.Config{
-		Domains: db, Users: db, Roles: db, GameServers: db, Players: db, Variables: db, Events: db, Tracking: db, Auth: db,
-		Ready:       db.Ping,
-		AdminSecret: string(adminSecret),
-		JWTSecret:   []byte(jwtSecret),
-		Logger:      a.log,
+		Domains: db, Users: db, Roles: db, GameServers: db, Players: db, Variables: db, Events: db, Settings: db, Tracking: db, Auth: db,
+		SearchFields: postgres.SearchFields,
+		Ready:        db.Ping,
+		AdminSecret:  string(adminSecret),
+		JWTSecret:    []byte(jwtSecret),
+		Logger:       a.log,
 		PoolStats: func() httpapi.PoolStats {
 			st := pool.Stat()
 			return httpapi.PoolStats{Acquired: st.AcquiredConns(), Idle: st.IdleConns(), Total: st.TotalConns(),
