@@ -2,12 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"slices"
-	"strings"
-	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/gotakaro/takaro"
@@ -16,155 +10,12 @@ import (
 
 var _ takaro.AuthService = (*DB)(nil)
 
-// SessionLifetime is how long a session token from Login is valid. It is
-// absolute, not extended by use. A session is a bearer token for a
-// dashboard that can change game servers, roles and API keys, and it is
-// checked against the database on every request, so logging out ends it at
-// once; the lifetime bounds what a leaked token that nobody revoked is
-// worth. One day is the default session lifespan of Ory Kratos, which
-// issued the reference platform's sessions, so users log in as often as
-// they did there, and it is well under the five days of the reference's
-// unrevocable admin tokens.
-const SessionLifetime = 24 * time.Hour
-
 // seenInterval is how stale a "last seen" time may get before a request
 // records a new one: at most one write per user and credential a minute,
 // however many requests they make.
 const seenInterval = "interval '1 minute'"
 
 func notAuthorized() error { return takaro.Errorf(takaro.CodeUnauthorized, "Not authorized") }
-
-// validSecretText reports whether s can be a password: text PostgreSQL can
-// carry (valid UTF-8 without NUL) and no longer than bcrypt reads, so a
-// longer guess cannot match a stored password by its first 72 bytes.
-func validSecretText(s string) bool {
-	return s != "" && len(s) <= takaro.MaxPasswordBytes && utf8.ValidString(s) && !strings.ContainsRune(s, 0)
-}
-
-// setLoginEmailSQL opens the users.login_lookup policy for one address for
-// the rest of the transaction; an empty address closes it again.
-const setLoginEmailSQL = "SELECT set_config('takaro.login_email', $1, true)"
-
-// loginSQL returns, in domain id order (bytewise, whatever the database's
-// collation), every user with the address and a password, in domainHint
-// only when it is set, whether the password matches, and the domain's
-// state. Each candidate costs one crypt().
-var loginSQL = `SELECT u.domain, u.id, d.state, coalesce(` + verifyExpr("$2", "u.password_hash") + `, false)
-	FROM users u JOIN domains d ON d.id = u.domain
-	WHERE u.email = $1 AND u.password_hash IS NOT NULL AND ($3::text = '' OR u.domain = $3::text)
-	ORDER BY u.domain COLLATE "C"`
-
-type loginCandidate struct {
-	domain   string
-	userID   uuid.UUID
-	state    takaro.DomainState
-	verified bool
-}
-
-// Login checks the address and password against every domain's user with
-// that address (or only domainHint's) and opens a session in one of them.
-//
-// The lookup runs on the system path with only takaro.login_email set, so
-// row-level security shows it the users with that address and nothing
-// else. When no user has the address, one throwaway crypt() runs instead,
-// so the answer takes as long as for a wrong password.
-func (db *DB) Login(ctx context.Context, email, password, domainHint string) (*takaro.Session, error) {
-	email, err := takaro.NormalizeEmail(email)
-	if err != nil || !validSecretText(password) {
-		return nil, notAuthorized()
-	}
-	var (
-		session = &takaro.Session{}
-		token   string
-		hash    string
-	)
-	err = db.inSystem(ctx, func(stx pgx.Tx) error {
-		var candidates []loginCandidate
-		b := &pgx.Batch{}
-		b.Queue(setLoginEmailSQL, email)
-		b.Queue(loginSQL, email, password, domainHint).Query(func(rows pgx.Rows) error {
-			var err error
-			candidates, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (loginCandidate, error) {
-				var c loginCandidate
-				return c, row.Scan(&c.domain, &c.userID, &c.state, &c.verified)
-			})
-			return err
-		})
-		if err := stx.SendBatch(ctx, b).Close(); err != nil {
-			return err
-		}
-		if len(candidates) == 0 {
-			if _, err := stx.Exec(ctx, "SELECT "+hashExpr("$1", "$2"), password, db.bcryptCost); err != nil {
-				return err
-			}
-			return notAuthorized()
-		}
-		chosen, domains, err := chooseLoginDomain(candidates)
-		if err != nil {
-			return err
-		}
-		// From here on the transaction works in the chosen domain only.
-		if _, err := stx.Exec(ctx, setLoginEmailSQL, ""); err != nil {
-			return err
-		}
-		tx, err := bindDomain(ctx, stx, chosen.domain)
-		if err != nil {
-			return err
-		}
-		id := uuid.New()
-		var t takaro.Token
-		t, token = takaro.NewToken(takaro.CredentialSession, tx.Domain, id)
-		err = tx.QueryRow(ctx, `INSERT INTO sessions (domain, id, user_id, secret_hash, expires_at, login_domains)
-			VALUES ($1, $2, $3, `+hashExpr("$4", "$5")+`, now() + $6::float8 * interval '1 second', $7)
-			RETURNING expires_at, secret_hash`,
-			tx.Domain, id, chosen.userID, t.Secret, db.bcryptCost, SessionLifetime.Seconds(), domains,
-		).Scan(&session.ExpiresAt, &hash)
-		if err != nil {
-			return err
-		}
-		session.Token, session.Domain, session.UserID, session.Domains = token, tx.Domain, chosen.userID, domains
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	// The hash was just made from the token's secret: the session's first
-	// requests to this process need no crypt().
-	db.creds.put(tokenCacheKey(token), hash)
-	return session, nil
-}
-
-// chooseLoginDomain picks the first active domain among the candidates whose
-// password matched (they come in domain id order) and lists all of those
-// domains.
-func chooseLoginDomain(candidates []loginCandidate) (*loginCandidate, []string, error) {
-	var (
-		chosen      *loginCandidate
-		domains     []string
-		maintenance bool
-	)
-	for i := range candidates {
-		c := &candidates[i]
-		if !c.verified {
-			continue
-		}
-		domains = append(domains, c.domain)
-		if chosen == nil && c.state == takaro.DomainActive {
-			chosen = c
-		}
-		maintenance = maintenance || c.state == takaro.DomainMaintenance
-	}
-	switch {
-	case len(domains) == 0:
-		return nil, nil, notAuthorized()
-	case chosen != nil:
-		return chosen, domains, nil
-	case maintenance:
-		return nil, nil, takaro.Errorf(takaro.CodeBadRequest, "Domain is in maintenance mode. Please try again later.")
-	default:
-		return nil, nil, takaro.Errorf(takaro.CodeBadRequest, "Domain is disabled. Please contact support.")
-	}
-}
 
 // The identity statement. For a credential its parameters are $1 the
 // domain, $2 the credential kind, $3 the credential id and $4 the hash its
@@ -408,31 +259,6 @@ func (db *DB) AuthenticateUser(ctx context.Context, domain string, userID uuid.U
 	return &id, nil
 }
 
-// Logout revokes a session of the principal's domain and, when the
-// principal names a user, of that user only.
-func (db *DB) Logout(ctx context.Context, sessionID uuid.UUID) error {
-	p, err := takaro.PrincipalFrom(ctx)
-	if err != nil {
-		return err
-	}
-	var user *uuid.UUID
-	if p.UserID != uuid.Nil {
-		user = &p.UserID
-	}
-	return db.inDomain(ctx, func(tx *Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE sessions SET revoked_at = now()
-			WHERE domain = $1 AND id = $2 AND revoked_at IS NULL AND ($3::uuid IS NULL OR user_id = $3)`,
-			tx.Domain, sessionID, user)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return takaro.NotFound("Session", sessionID)
-		}
-		return nil
-	})
-}
-
 // RootUserID returns the earliest-created user of the domain that holds the
 // system role root (not merely a user named root: names are not unique).
 func (db *DB) RootUserID(ctx context.Context, domain string) (uuid.UUID, error) {
@@ -461,106 +287,4 @@ func (db *DB) RootUserID(ctx context.Context, domain string) (uuid.UUID, error) 
 		return uuid.Nil, notFound
 	}
 	return ids[0], nil
-}
-
-// apiKeyObject is an API key as the API shows it: never its secret or hash.
-var apiKeyObject = jsonFields{
-	{"id", "id"}, {"createdAt", "created_at"}, {"name", "name"}, {"userId", "user_id"},
-	{"permissions", `ARRAY(SELECT p.code FROM api_key_permissions akp JOIN permissions p ON p.id = akp.permission_id
-		WHERE akp.domain = {t}.domain AND akp.api_key_id = {t}.id ORDER BY p.code)`},
-	{"expiresAt", "expires_at"}, {"revokedAt", "revoked_at"}, {"lastUsedAt", "last_used_at"},
-}
-
-// CreateAPIKey creates an API key for the creator, who must be the
-// principal's user, with permissions the creator holds (any, with ROOT).
-func (db *DB) CreateAPIKey(ctx context.Context, creator *takaro.Identity, in takaro.APIKeyCreate) (*takaro.APIKeyCreated, error) {
-	p, err := takaro.PrincipalFrom(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if creator == nil || creator.Domain != p.Domain || creator.UserID == uuid.Nil {
-		return nil, notAuthorized()
-	}
-	if err := in.Validate(time.Now()); err != nil {
-		return nil, err
-	}
-	codes := slices.Clone(in.Permissions)
-	slices.Sort(codes)
-	codes = slices.Compact(codes)
-	if !slices.Contains(creator.Permissions, takaro.PermRoot) {
-		for _, c := range codes {
-			if !slices.Contains(creator.Permissions, c) {
-				return nil, takaro.Errorf(takaro.CodeForbidden, "Cannot grant %s: you do not have this permission", c)
-			}
-		}
-	}
-	id := uuid.New()
-	t, token := takaro.NewToken(takaro.CredentialAPIKey, p.Domain, id)
-	var (
-		key  takaro.APIKey
-		hash string
-	)
-	err = db.inDomain(ctx, func(tx *Tx) error {
-		err := tx.QueryRow(ctx, `INSERT INTO api_keys (domain, id, user_id, name, secret_hash, expires_at)
-			VALUES ($1, $2, $3, $4, `+hashExpr("$5", "$6")+`, $7) RETURNING secret_hash`,
-			tx.Domain, id, creator.UserID, in.Name, t.Secret, db.bcryptCost, in.ExpiresAt).Scan(&hash)
-		if err != nil {
-			return translateError(err, "API key")
-		}
-		tag, err := tx.Exec(ctx, `INSERT INTO api_key_permissions (domain, api_key_id, permission_id)
-			SELECT $1, $2, p.id FROM permissions p WHERE p.code = ANY($3)`, tx.Domain, id, codes)
-		if err != nil {
-			return translateError(err, "API key")
-		}
-		if tag.RowsAffected() != int64(len(codes)) {
-			return fmt.Errorf("create API key: %d of the permissions %v are not in the catalogue", len(codes)-int(tag.RowsAffected()), codes)
-		}
-		if err := tx.QueryRow(ctx, "SELECT "+apiKeyObject.build("t")+" FROM api_keys t WHERE t.domain = $1 AND t.id = $2",
-			tx.Domain, id).Scan(&key); err != nil {
-			return err
-		}
-		return recordEvent(ctx, tx, takaro.EventCreate{EventName: takaro.EventAPIKeyCreated, UserID: &creator.UserID,
-			Meta: eventMeta("apiKeyId", id, "name", in.Name, "permissions", codes)})
-	})
-	if err != nil {
-		return nil, err
-	}
-	db.creds.put(tokenCacheKey(token), hash)
-	return &takaro.APIKeyCreated{APIKey: key, Secret: token}, nil
-}
-
-// ListAPIKeys lists every API key of the domain, revoked ones included,
-// oldest first.
-func (db *DB) ListAPIKeys(ctx context.Context) ([]takaro.APIKey, error) {
-	keys := []takaro.APIKey{}
-	err := db.readInDomain(ctx, func(b *pgx.Batch, domain string) {
-		b.Queue("SELECT "+apiKeyObject.build("t")+" FROM api_keys t WHERE t.domain = $1 ORDER BY t.created_at, t.id", domain).
-			Query(func(rows pgx.Rows) error {
-				var err error
-				keys, err = pgx.AppendRows(keys, rows, pgx.RowTo[takaro.APIKey])
-				return err
-			})
-	})
-	if err != nil {
-		return nil, err
-	}
-	return keys, nil
-}
-
-// RevokeAPIKey revokes an API key of the domain. The next request with it
-// fails on every instance, since each request reads the key's row.
-func (db *DB) RevokeAPIKey(ctx context.Context, id uuid.UUID) error {
-	return db.inDomain(ctx, func(tx *Tx) error {
-		var userID uuid.UUID
-		err := tx.QueryRow(ctx, `UPDATE api_keys SET revoked_at = now()
-			WHERE domain = $1 AND id = $2 AND revoked_at IS NULL RETURNING user_id`, tx.Domain, id).Scan(&userID)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return takaro.NotFound("API key", id)
-		}
-		if err != nil {
-			return err
-		}
-		return recordEvent(ctx, tx, takaro.EventCreate{EventName: takaro.EventAPIKeyRevoked, UserID: &userID,
-			Meta: eventMeta("apiKeyId", id)})
-	})
 }
