@@ -140,6 +140,10 @@ func (s *Server) Routes() []Route {
 // context to the caller's domain, validate the input, run, respond.
 func (s *Server) serve(e endpoint) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if e.access != admin {
+			// Failed logins and token verifications are throttled by it.
+			r = r.WithContext(takaro.WithClientAddress(r.Context(), clientAddress(r)))
+		}
 		req := &request{Request: r}
 		switch e.access {
 		case admin:

@@ -192,12 +192,16 @@ func (db *DB) Authenticate(ctx context.Context, token string) (*takaro.Identity,
 		return nil, notAuthorized()
 	}
 	ok, err := db.creds.verify(ctx, key, *row.secretHash, func() (bool, error) {
-		if db.creds.throttle(t.ID) {
-			return false, nil
+		// Paid for by the client's address and the global bucket, never
+		// by the credential (throttle.go).
+		refund, err := db.throttles.reserve(db.creds.clock,
+			claim{db.throttles.verifyAddress, takaro.ClientAddress(ctx)}, claim{db.throttles.verifyGlobal, ""})
+		if err != nil {
+			return false, err
 		}
 		ok, err := db.verifySecret(ctx, t, *row.secretHash, row.identity.UserID)
-		if err == nil && !ok {
-			db.creds.fail(t.ID)
+		if ok || err != nil {
+			refund()
 		}
 		return ok, err
 	})

@@ -27,6 +27,9 @@ type Options struct {
 	// connections are refused with ErrInsecureTransport. A DB without
 	// Keys never sends a key and is not restricted.
 	AllowInsecureTransport bool
+	// Throttles limit failed logins and token verifications; zero values
+	// take the defaults (throttle.go).
+	Throttles Throttles
 	// Now is the clock of the process's own bookkeeping (the credential
 	// cache, "last seen" pacing); nil means time.Now. The database's clock
 	// rules everything it stores.
@@ -40,6 +43,8 @@ type DB struct {
 	bcryptCost int
 	// creds remembers verified bearer tokens (authcache.go).
 	creds credentialCache
+	// throttles limit failed authentication work (throttle.go).
+	throttles *throttles
 }
 
 // Open connects to the database and checks that the connecting role is
@@ -63,7 +68,7 @@ func Open(ctx context.Context, cfg *pgxpool.Config, opts Options) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("connect to the database: %w", err)
 	}
-	db := &DB{pool: pool, keys: opts.Keys, bcryptCost: opts.BcryptCost}
+	db := &DB{pool: pool, keys: opts.Keys, bcryptCost: opts.BcryptCost, throttles: newThrottles(opts.Throttles)}
 	db.creds.now = opts.Now
 	if err := db.checkRole(ctx); err != nil {
 		pool.Close()
