@@ -257,7 +257,8 @@ func (c *credentialCache) len() int {
 // was opened, for metrics.
 type CredentialStats struct {
 	// CacheHits counts tokens accepted without a crypt() verification of
-	// their own: found in the cache, or verified by a concurrent request.
+	// their own: found in the credential or identity cache, or verified by a
+	// concurrent request.
 	CacheHits uint64
 	// Verifications counts crypt() verifications of a token's secret,
 	// successful or not.

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/gotakaro/takaro"
@@ -30,7 +31,8 @@ func notAuthorized() error { return takaro.Errorf(takaro.CodeUnauthorized, "Not 
 // is linked, the implicit Player role, as the reference computes them; an
 // API key gets only the codes it was granted that the user still holds
 // (all of them while the user holds ROOT, which stands for every
-// permission).
+// permission). The last column is when the identity changes by itself:
+// the earliest expiry of the credential and of the role assignments.
 //
 // The writable CTEs record "last seen", at most once a minute, and only
 // for a token whose secret is known to be right: in this statement, when
@@ -40,17 +42,18 @@ func notAuthorized() error { return takaro.Errorf(takaro.CodeUnauthorized, "Not 
 // the read-only variant (…ReadSQL) instead.
 var (
 	sessionSubjectSQL = `
-		SELECT s.user_id, s.secret_hash, s.login_domains AS domains, NULL::uuid AS key_id
+		SELECT s.user_id, s.secret_hash, s.login_domains AS domains, NULL::uuid AS key_id, s.expires_at
 		FROM sessions s
 		WHERE $2::text = '` + string(takaro.CredentialSession) + `' AND s.domain = $1 AND s.id = $3
 			AND s.revoked_at IS NULL AND s.expires_at > now()
 		UNION ALL
-		SELECT k.user_id, k.secret_hash, ARRAY[k.domain], k.id
+		SELECT k.user_id, k.secret_hash, ARRAY[k.domain], k.id, k.expires_at
 		FROM api_keys k
 		WHERE $2::text = '` + string(takaro.CredentialAPIKey) + `' AND k.domain = $1 AND k.id = $3
 			AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())`
 	userSubjectSQL = `
-		SELECT $2::uuid AS user_id, NULL::text AS secret_hash, ARRAY[$1::text] AS domains, NULL::uuid AS key_id`
+		SELECT $2::uuid AS user_id, NULL::text AS secret_hash, ARRAY[$1::text] AS domains, NULL::uuid AS key_id,
+			NULL::timestamptz AS expires_at`
 	// cachedHash is true when the stored hash is the one the token was
 	// verified against ($4), so its secret is known to be right.
 	cachedHash = "EXISTS (SELECT 1 FROM subject WHERE subject.secret_hash = $4::text)"
@@ -79,13 +82,13 @@ func identitySQL(subject, seen string) string {
 		WHERE u.domain = $1 AND u.id = (SELECT user_id FROM subject)
 	),
 	held AS (
-		SELECT rou.role_id FROM role_on_user rou JOIN u ON rou.user_id = u.id
+		SELECT rou.role_id, rou.expires_at FROM role_on_user rou JOIN u ON rou.user_id = u.id
 		WHERE rou.domain = $1 AND (rou.expires_at IS NULL OR rou.expires_at > now())
 		UNION
-		SELECT rop.role_id FROM role_on_player rop JOIN u ON rop.player_id = u.player_id
+		SELECT rop.role_id, rop.expires_at FROM role_on_player rop JOIN u ON rop.player_id = u.player_id
 		WHERE rop.domain = $1 AND (rop.expires_at IS NULL OR rop.expires_at > now())
 		UNION
-		SELECT r.id FROM roles r JOIN u ON r.name = '` + takaro.RoleUser + `'
+		SELECT r.id, NULL FROM roles r JOIN u ON r.name = '` + takaro.RoleUser + `'
 			OR (r.name = '` + takaro.RolePlayer + `' AND u.player_id IS NOT NULL)
 		WHERE r.domain = $1 AND r.system
 	),
@@ -106,7 +109,8 @@ func identitySQL(subject, seen string) string {
 		-- The dashboard-user gate is the user's, not the credential's: a
 		-- user holding ROOT passes it with a key limited to MANAGE_X too.
 		u.is_dashboard_user OR EXISTS (SELECT 1 FROM user_perms WHERE code = '` + takaro.PermRoot + `'),
-		d.state, subject.domains, ARRAY(SELECT code FROM perms ORDER BY code)
+		d.state, subject.domains, ARRAY(SELECT code FROM perms ORDER BY code),
+		LEAST(subject.expires_at, (SELECT min(expires_at) FROM held))
 	FROM subject JOIN u ON true JOIN domains d ON d.id = $1`
 }
 
@@ -138,13 +142,14 @@ func seenCTEs(userID, cond string, credential bool) string {
 type identityRow struct {
 	secretHash *string
 	identity   takaro.Identity
+	validUntil *time.Time
 }
 
 func scanIdentity(rows pgx.Rows) (*identityRow, error) {
 	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (identityRow, error) {
 		var r identityRow
 		id := &r.identity
-		err := row.Scan(&r.secretHash, &id.UserID, &id.IsDashboardUser, &id.DomainState, &id.Domains, &id.Permissions)
+		err := row.Scan(&r.secretHash, &id.UserID, &id.IsDashboardUser, &id.DomainState, &id.Domains, &id.Permissions, &r.validUntil)
 		return r, err
 	})
 	if err != nil || len(items) == 0 {
@@ -155,18 +160,25 @@ func scanIdentity(rows pgx.Rows) (*identityRow, error) {
 
 // Authenticate resolves a session token or API key.
 //
-// Steady state: one round trip (the domain binding and the identity
-// statement, sent together by readInDomain) and no crypt(); it reads the
-// credential, user, domain state and permissions afresh, so revocation and
-// role changes apply to the next request. Only a token this process has
-// not verified against the stored hash costs a second round trip with one
-// crypt(), shared by concurrent requests with the same token.
+// Steady state: no database work at all, the identity comes from the
+// identity cache (identitycache.go), which every change to it empties on
+// every instance. Otherwise one round trip (the domain binding and the
+// identity statement, sent together by readInDomain) and no crypt(): it
+// reads the credential, user, domain state and permissions. Only a token
+// this process has not verified against the stored hash costs a second
+// round trip with one crypt(), shared by concurrent requests with the
+// same token.
 func (db *DB) Authenticate(ctx context.Context, token string) (*takaro.Identity, error) {
 	t, err := takaro.ParseToken(token)
 	if err != nil {
 		return nil, notAuthorized()
 	}
 	key := tokenCacheKey(token)
+	if id, ok := db.cachedIdentity(key, t.ID); ok {
+		db.creds.hits.Add(1) // accepted without a crypt() too
+		return id, nil
+	}
+	gen := db.identities.generation.Load()
 	var cached *string
 	if h := db.creds.get(key); h != "" {
 		cached = &h
@@ -215,7 +227,19 @@ func (db *DB) Authenticate(ctx context.Context, token string) (*takaro.Identity,
 	id := row.identity
 	id.Domain = t.Domain
 	id.Credential = &takaro.Credential{Kind: t.Kind, ID: t.ID}
+	db.identities.put(key, gen, &id, row.validUntil)
 	return &id, nil
+}
+
+// cachedIdentity returns the cached identity of key, unless "last seen" of
+// seenID is due: only the identity statement records it.
+func (db *DB) cachedIdentity(key cacheKey, seenID uuid.UUID) (*takaro.Identity, bool) {
+	db.ensureListening()
+	if !db.creds.seenRecently(seenID) {
+		db.identities.misses.Add(1)
+		return nil, false
+	}
+	return db.identities.get(key)
 }
 
 // verifySecret checks the token's secret against the stored hash with one
@@ -232,12 +256,18 @@ func (db *DB) verifySecret(ctx context.Context, t takaro.Token, hash string, use
 	return ok, err
 }
 
-// AuthenticateUser resolves the user an admin-signed token names, in one
-// round trip; it records "last seen" like Authenticate.
+// AuthenticateUser resolves the user an admin-signed token names, from
+// the identity cache or in one round trip; it records "last seen" like
+// Authenticate.
 func (db *DB) AuthenticateUser(ctx context.Context, domain string, userID uuid.UUID) (*takaro.Identity, error) {
 	if !takaro.ValidDomainID(domain) {
 		return nil, notAuthorized()
 	}
+	key := userCacheKey(domain, userID)
+	if id, ok := db.cachedIdentity(key, userID); ok {
+		return id, nil
+	}
+	gen := db.identities.generation.Load()
 	ctx = takaro.NewContext(ctx, takaro.Principal{Domain: domain})
 	var row *identityRow
 	err := db.readInDomain(ctx, func(b *pgx.Batch, domain string) {
@@ -260,6 +290,7 @@ func (db *DB) AuthenticateUser(ctx context.Context, domain string, userID uuid.U
 	db.creds.markSeen(userID)
 	id := row.identity
 	id.Domain = domain
+	db.identities.put(key, gen, &id, row.validUntil)
 	return &id, nil
 }
 
