@@ -57,9 +57,9 @@ type flight struct {
 
 // credentialCache is safe for concurrent use; its zero value is ready.
 type credentialCache struct {
-	mu       sync.Mutex
-	entries  map[cacheKey]cachedCredential
-	flights  map[flightKey]*flight
+	mu      sync.Mutex
+	entries map[cacheKey]cachedCredential
+	flights map[flightKey]*flight
 	// seen remembers when this process last had a credential's (or a
 	// token-named user's) "last seen" recorded; for a minute after that,
 	// Authenticate sends the identity statement without its writes.

@@ -48,6 +48,10 @@ type Options struct {
 	Now func() time.Time
 }
 
+// ListenerApplicationName is the application_name of the identity cache's
+// listening connection, by which an operator finds it in pg_stat_activity.
+const ListenerApplicationName = "takaro identity listener"
+
 // DB is the data core's handle on one PostgreSQL database.
 type DB struct {
 	pool       *pgxpool.Pool
@@ -80,9 +84,11 @@ func Open(ctx context.Context, cfg *pgxpool.Config, opts Options) (*DB, error) {
 	}
 	listenCfg := opts.ListenConfig
 	if listenCfg == nil {
-		listenCfg = cfg.ConnConfig.Copy()
-		listenCfg.Tracer = nil
+		listenCfg = cfg.ConnConfig
 	}
+	listenCfg = listenCfg.Copy()
+	listenCfg.Tracer = nil
+	listenCfg.RuntimeParams["application_name"] = ListenerApplicationName
 	identities := newIdentityCache(opts.Now)
 	cfg = cfg.Copy()
 	cfg.ConnConfig.OnNotice = identities.onNotice(cfg.ConnConfig.OnNotice)

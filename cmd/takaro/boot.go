@@ -61,7 +61,7 @@ func (a *app) connect(ctx context.Context, keys *postgres.Keyring) (*postgres.DB
 		return nil, err
 	}
 	return postgres.Open(ctx, poolConfig, postgres.Options{
-		Keys: keys, BcryptCost: a.cfg.BcryptCost, AllowInsecureTransport: a.cfg.AllowInsecureTransport,
+		Keys: keys, BcryptCost: a.cfg.BcryptCost, AllowInsecureTransport: a.cfg.AllowInsecureTransport, Logger: a.log,
 	})
 }
 
