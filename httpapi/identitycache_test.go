@@ -138,7 +138,7 @@ func TestIdentityCacheListenerLoss(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer conn.Close(context.Background())
+		defer func() { _ = conn.Close(context.Background()) }()
 		if _, err := conn.Exec(context.Background(), "SET session_replication_role = replica"); err != nil {
 			t.Fatal(err)
 		}
