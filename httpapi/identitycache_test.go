@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/gotakaro/takaro"
 	"github.com/gotakaro/takaro/postgres"
@@ -35,24 +34,6 @@ func warm(t *testing.T, s *testServer, path string, h header) {
 		s.do(http.MethodGet, path, nil, h).expect(t, http.StatusOK)
 		return s.DB.IdentityCacheStats().Hits == hits+1
 	})
-}
-
-// answersWithin checks that GET path with h answers status within
-// revocationDelay, and returns how long it took.
-func answersWithin(t *testing.T, s *testServer, path string, h header, status int) time.Duration {
-	t.Helper()
-	start := time.Now()
-	for {
-		r := s.do(http.MethodGet, path, nil, h)
-		took := time.Since(start)
-		if r.Status == status {
-			return took
-		}
-		if took > revocationDelay {
-			t.Fatalf("GET %s still answers %d %s after %v, want %d within %v", path, r.Status, r.Raw, took, status, revocationDelay)
-		}
-		time.Sleep(time.Millisecond)
-	}
 }
 
 // TestChangesReachEveryInstance: a revocation, logout, role removal,
