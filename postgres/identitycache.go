@@ -36,10 +36,10 @@ import (
 // and bypassed: every request reads its identity from the database as
 // before. "Known to work" means that LISTEN succeeded and that a message
 // this DB sends itself comes back: a heartbeat every listenHeartbeat,
-// answered within listenTimeout. That also catches a listening connection
-// that goes through PgBouncer in transaction mode, where LISTEN does not
-// stay on the server connection: the cache is then bypassed (give the
-// listener a direct connection with Options.ListenConfig). Each entry also
+// answered within listenTimeout. That usually also catches a listening
+// connection that goes through PgBouncer in transaction mode, where LISTEN
+// does not stay on the server connection, but cannot prove it: give the
+// listener a direct connection with Options.ListenConfig. Each entry also
 // expires after identityMaxAge, and at the earliest expiry of the
 // credential or of a role assignment it depends on.
 //
