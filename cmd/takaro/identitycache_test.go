@@ -53,9 +53,9 @@ func TestLogoutReachesAnotherProcess(t *testing.T) {
 		map[string]string{"X-Takaro-Admin-Token": serveAdminSecret})
 	var created struct {
 		Data struct {
-			CreatedDomain struct{ ID string } `json:"createdDomain"`
+			CreatedDomain struct{ ID string }    `json:"createdDomain"`
 			RootUser      struct{ Email string } `json:"rootUser"`
-			Password      string `json:"password"`
+			Password      string                 `json:"password"`
 		} `json:"data"`
 	}
 	if err := json.Unmarshal([]byte(body), &created); status != http.StatusOK || err != nil {
