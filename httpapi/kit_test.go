@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/gotakaro/takaro"
@@ -324,5 +325,37 @@ func (r *response) expectAuthorized(t testing.TB, what string) {
 		t.Errorf("%s: status %d: %s", what, r.Status, r.Raw)
 	case r.Status == http.StatusBadRequest && slices.Contains([]string{dashboardOnlyMessage, disabledMessage, maintenanceMessage}, r.errorMessage()):
 		t.Errorf("%s: refused: %s", what, r.Raw)
+	}
+}
+
+// revocationDelay is how soon a change made on one instance must be
+// refused by every other.
+const revocationDelay = 100 * time.Millisecond
+
+// waitFor polls cond until it holds, failing the test after a while.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(2 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 10 s for %s", what)
+		}
+	}
+}
+
+// answersWithin checks that GET path with h answers status within
+// revocationDelay, and returns how long it took.
+func answersWithin(t *testing.T, s *testServer, path string, h header, status int) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for {
+		r := s.do(http.MethodGet, path, nil, h)
+		took := time.Since(start)
+		if r.Status == status {
+			return took
+		}
+		if took > revocationDelay {
+			t.Fatalf("GET %s still answers %d %s after %v, want %d within %v", path, r.Status, r.Raw, took, status, revocationDelay)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
 	"reflect"
+	"strconv"
 
 	"github.com/gotakaro/takaro"
 )
@@ -34,14 +36,15 @@ type errorBody struct {
 
 // statusOf is the only table from error codes to HTTP statuses.
 var statusOf = map[takaro.Code]int{
-	takaro.CodeValidation:   http.StatusBadRequest,
-	takaro.CodeBadRequest:   http.StatusBadRequest,
-	takaro.CodeUnauthorized: http.StatusUnauthorized,
-	takaro.CodeForbidden:    http.StatusForbidden,
-	takaro.CodeNotFound:     http.StatusNotFound,
-	takaro.CodeConflict:     http.StatusConflict,
-	takaro.CodeInternal:     http.StatusInternalServerError,
-	takaro.CodeUnavailable:  http.StatusServiceUnavailable,
+	takaro.CodeValidation:      http.StatusBadRequest,
+	takaro.CodeBadRequest:      http.StatusBadRequest,
+	takaro.CodeUnauthorized:    http.StatusUnauthorized,
+	takaro.CodeForbidden:       http.StatusForbidden,
+	takaro.CodeNotFound:        http.StatusNotFound,
+	takaro.CodeConflict:        http.StatusConflict,
+	takaro.CodeTooManyRequests: http.StatusTooManyRequests,
+	takaro.CodeInternal:        http.StatusInternalServerError,
+	takaro.CodeUnavailable:     http.StatusServiceUnavailable,
 
 	takaro.CodeUnsupportedMediaType: http.StatusUnsupportedMediaType,
 }
@@ -76,6 +79,9 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	body := &errorBody{Code: code, Message: takaro.ErrorMessage(err)}
 	if e, ok := errors.AsType[*takaro.Error](err); ok {
 		body.Details = e.Details
+		if e.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
+		}
 	}
 	if status == http.StatusServiceUnavailable {
 		// The client may retry; so may an operator's load balancer.

@@ -36,6 +36,9 @@ type Config struct {
 	Ready func(context.Context) error
 	// PoolStats, when set, exports the database pool's state as metrics.
 	PoolStats func() PoolStats
+	// IdentityCacheStats, when set, exports the identity cache's counters
+	// and its listener's state as metrics.
+	IdentityCacheStats func() IdentityCacheStats
 
 	// AdminSecret enables the admin API; empty turns it off.
 	AdminSecret string
@@ -57,6 +60,17 @@ type PoolStats struct {
 	// WaitDuration their total waiting time.
 	Waits        int64
 	WaitDuration time.Duration
+}
+
+// IdentityCacheStats is a snapshot of the cache of authenticated
+// identities.
+type IdentityCacheStats struct {
+	Hits, Misses, Invalidations uint64
+	Entries                     int
+	// Listening reports whether the cache is in use: its listener for
+	// changes is up. While it is not, every request reads its identity
+	// from the database.
+	Listening bool
 }
 
 // Server is the REST API.
@@ -86,6 +100,9 @@ func New(cfg Config) (*Server, error) {
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if cfg.PoolStats != nil {
 		s.registry.MustRegister(poolCollector(cfg.PoolStats))
+	}
+	if cfg.IdentityCacheStats != nil {
+		s.registry.MustRegister(identityCacheMetrics(cfg.IdentityCacheStats)...)
 	}
 	s.endpoints = s.routes()
 	doc, err := json.Marshal(openAPIDocument(s.endpoints, cfg.SearchFields))
@@ -146,6 +163,10 @@ func (s *Server) Routes() []Route {
 // context to the caller's domain, validate the input, run, respond.
 func (s *Server) serve(e endpoint) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if e.access != admin {
+			// Failed logins and token verifications are throttled by it.
+			r = r.WithContext(takaro.WithClientAddress(r.Context(), clientAddress(r)))
+		}
 		req := &request{Request: r}
 		switch e.access {
 		case admin:
@@ -205,6 +226,32 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"healthy": true})
+}
+
+// identityCacheMetrics exports IdentityCacheStats.
+func identityCacheMetrics(stats func() IdentityCacheStats) []prometheus.Collector {
+	counter := func(name, help string, v func(IdentityCacheStats) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(v(stats())) })
+	}
+	gauge := func(name, help string, v func(IdentityCacheStats) float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return v(stats()) })
+	}
+	return []prometheus.Collector{
+		counter("identity_cache_hits_total", "Requests whose identity came from memory.",
+			func(s IdentityCacheStats) uint64 { return s.Hits }),
+		counter("identity_cache_misses_total", "Requests whose identity was read from the database.",
+			func(s IdentityCacheStats) uint64 { return s.Misses }),
+		counter("identity_cache_invalidations_total", "Change notifications handled.",
+			func(s IdentityCacheStats) uint64 { return s.Invalidations }),
+		gauge("identity_cache_entries", "Identities held.", func(s IdentityCacheStats) float64 { return float64(s.Entries) }),
+		gauge("identity_cache_listening", "1 while the listener for changes is up and the cache in use, 0 while it is bypassed.",
+			func(s IdentityCacheStats) float64 {
+				if s.Listening {
+					return 1
+				}
+				return 0
+			}),
+	}
 }
 
 // poolCollector exports PoolStats as gauges and counters.

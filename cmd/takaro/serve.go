@@ -161,6 +161,11 @@ func (a *app) apiConfig(db *postgres.DB) (httpapi.Config, error) {
 			return httpapi.PoolStats{Acquired: st.AcquiredConns(), Idle: st.IdleConns(), Total: st.TotalConns(),
 				Max: st.MaxConns(), Waits: st.EmptyAcquireCount(), WaitDuration: st.EmptyAcquireWaitTime()}
 		},
+		IdentityCacheStats: func() httpapi.IdentityCacheStats {
+			st := db.IdentityCacheStats()
+			return httpapi.IdentityCacheStats{Hits: st.Hits, Misses: st.Misses, Invalidations: st.Invalidations,
+				Entries: st.Entries, Listening: st.Listening}
+		},
 	}, nil
 }
 
