@@ -87,11 +87,19 @@ func bodyHandler[In, Out any](method, path, summary, tag string, fn func(r *requ
 
 // searchHandler returns a POST …/search endpoint over a page of T.
 func searchHandler[T any](path, summary, tag string, fn func(ctx context.Context, q takaro.Query) (*takaro.Page[T], error)) endpoint {
+	return pageHandler(path, summary, tag, func(r *request, q takaro.Query) (*takaro.Page[T], error) {
+		return fn(r.Context(), q)
+	})
+}
+
+// pageHandler returns a POST endpoint that takes a search query and
+// answers a page of T.
+func pageHandler[T any](path, summary, tag string, fn func(r *request, q takaro.Query) (*takaro.Page[T], error)) endpoint {
 	e := bodyHandler(http.MethodPost, path, summary, tag, func(r *request, q *takaro.Query) (*takaro.Page[T], error) {
 		if err := pagingFromQueryString(r.Request, q); err != nil {
 			return nil, err
 		}
-		return fn(r.Context(), *q)
+		return fn(r, *q)
 	})
 	e.out = reflect.TypeFor[[]T]()
 	e.page = true

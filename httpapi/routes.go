@@ -21,6 +21,11 @@ func (s *Server) routes() []endpoint {
 		s.playerRoutes(),
 		s.variableRoutes(),
 		s.eventRoutes(),
+		s.moduleRoutes(),
+		s.commandRoutes(),
+		s.hookRoutes(),
+		s.cronJobRoutes(),
+		s.functionRoutes(),
 	} {
 		all = append(all, part...)
 	}

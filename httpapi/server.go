@@ -24,6 +24,11 @@ type Config struct {
 	Players     takaro.PlayerService
 	Variables   takaro.VariableService
 	Events      takaro.EventService
+	Modules     takaro.ModuleService
+	Commands    takaro.CommandService
+	Hooks       takaro.HookService
+	CronJobs    takaro.CronJobService
+	Functions   takaro.FunctionService
 	Auth        takaro.AuthService
 
 	// Ready reports whether the database answers, for /readyz.
@@ -108,7 +113,7 @@ func New(cfg Config) (*Server, error) {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, takaro.Errorf(takaro.CodeNotFound, "Route %s %s not found", r.Method, r.URL.Path))
 	})
-	s.handler = s.observe(mux)
+	s.handler = s.observe(trimTrailingSlash(mux))
 	return s, nil
 }
 
