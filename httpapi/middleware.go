@@ -150,7 +150,7 @@ func trimTrailingSlash(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p := r.URL.Path; len(p) > 1 && strings.HasSuffix(p, "/") {
 			r2 := r.Clone(r.Context())
-			r2.URL.Path = strings.TrimRight(p, "/")
+			r2.URL.Path = strings.TrimSuffix(p, "/")
 			r2.URL.RawPath = ""
 			r = r2
 		}

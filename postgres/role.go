@@ -129,17 +129,25 @@ func (db *DB) DeleteRole(ctx context.Context, id uuid.UUID) error {
 }
 
 // ListPermissions returns the permission catalogue and the permissions
-// of the domain's module versions, ordered by code.
+// of the domain's module versions, ordered by code. Without a domain (system
+// work) it returns the catalogue alone.
 func (db *DB) ListPermissions(ctx context.Context) ([]takaro.Permission, error) {
 	var out []takaro.Permission
+	collect := func(rows pgx.Rows) error {
+		var err error
+		out, err = pgx.CollectRows(rows, pgx.RowTo[takaro.Permission])
+		return err
+	}
+	if _, err := takaro.PrincipalFrom(ctx); err != nil {
+		err := db.readGlobal(ctx, func(b *pgx.Batch, _ string) {
+			b.Queue("SELECT " + permissionObject.build("t") + " FROM permissions t ORDER BY t.code").Query(collect)
+		})
+		return out, err
+	}
 	err := db.readInDomain(ctx, func(b *pgx.Batch, domain string) {
 		b.Queue("SELECT p FROM (SELECT "+permissionObject.build("t")+" AS p, t.code, t.id FROM permissions t UNION ALL SELECT "+
-			modulePermissionObject.build("t")+", t.code, t.id FROM module_permissions t WHERE t.domain = $1) AS all_permissions ORDER BY code, id", domain).
-			Query(func(rows pgx.Rows) error {
-				var err error
-				out, err = pgx.CollectRows(rows, pgx.RowTo[takaro.Permission])
-				return err
-			})
+			modulePermissionObject.build("t")+", t.code, t.id FROM module_permissions t WHERE t.domain = $1) AS all_permissions ORDER BY code, id",
+			domain).Query(collect)
 	})
 	return out, err
 }

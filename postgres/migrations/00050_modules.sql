@@ -214,16 +214,22 @@ ALTER TABLE permission_on_role ADD CONSTRAINT permission_on_role_module_permissi
 ALTER TABLE permission_on_role ADD FOREIGN KEY (domain, module_permission_id) REFERENCES module_permissions (domain, id) ON DELETE CASCADE;
 ALTER TABLE permission_on_role FORCE ROW LEVEL SECURITY;
 
--- Module-scoped variables go with their module. Variables written before
--- modules existed may name modules that never did; NOT VALID keeps them
--- (their module scope can never match a module) and checks every new or
--- changed reference.
-ALTER TABLE variables ADD FOREIGN KEY (domain, module_id) REFERENCES modules (domain, id) ON DELETE CASCADE NOT VALID;
+-- Module-scoped variables go with their module. Before this migration no
+-- module existed, so a variable that names one is scoped to nothing any
+-- client can reach; those are removed, as the key would have removed them
+-- with their module.
+ALTER TABLE variables NO FORCE ROW LEVEL SECURITY;
+DELETE FROM variables WHERE module_id IS NOT NULL;
+ALTER TABLE variables ADD FOREIGN KEY (domain, module_id) REFERENCES modules (domain, id) ON DELETE CASCADE;
+ALTER TABLE variables FORCE ROW LEVEL SECURITY;
 CREATE INDEX variables_module_idx ON variables (domain, module_id);
 
 -- +goose Down
 DROP INDEX variables_module_idx;
 ALTER TABLE variables DROP CONSTRAINT variables_domain_module_id_fkey;
+ALTER TABLE variables NO FORCE ROW LEVEL SECURITY;
+DELETE FROM variables WHERE module_id IS NOT NULL;
+ALTER TABLE variables FORCE ROW LEVEL SECURITY;
 ALTER TABLE permission_on_role NO FORCE ROW LEVEL SECURITY;
 DELETE FROM permission_on_role WHERE module_permission_id IS NOT NULL;
 ALTER TABLE permission_on_role DROP COLUMN module_permission_id;
