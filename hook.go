@@ -29,22 +29,20 @@ type Hook struct {
 // only one whose hooks need a channel in the installation's system config.
 const HookEventDiscordMessage = "discord-message"
 
-// HookEventTypes are the event types a hook can wait for: the game's own
-// events, Discord messages, and the platform's events, as the reference
-// lists them.
-var HookEventTypes = []string{
-	"log", "player-connected", "player-disconnected", "chat-message", "player-death", "entity-killed",
-	HookEventDiscordMessage,
-	"role-assigned", "role-removed", "role-created", "role-updated", "role-deleted",
-	"command-executed", "command-execution-denied", "hook-executed", "cronjob-executed",
-	"currency-added", "currency-deducted", "currency-reset-all", "settings-set",
-	"player-new-ip-detected", "player-new-name-detected", "server-status-changed",
-	"module-created", "module-updated", "module-deleted", "module-installed", "module-uninstalled",
-	"player-created", "shop-listing-created", "shop-listing-updated", "shop-listing-deleted",
-	"shop-order-created", "shop-order-status-changed", "shop-order-delivery-failed",
-	"player-linked", "gameserver-created", "gameserver-updated", "gameserver-deleted",
-	"player-banned", "player-unbanned", "player-deleted",
-}
+// HookEventTypes are the event types a hook can wait for: the game's log
+// lines, Discord messages, and the events of the reference platform (the
+// event names without the ones this implementation adds).
+var HookEventTypes = func() []string {
+	added := []EventName{EventVariableCreated, EventVariableUpdated, EventVariableDeleted, EventUserCreated,
+		EventUserUpdated, EventUserDeleted, EventAPIKeyCreated, EventAPIKeyRevoked}
+	types := []string{"log", HookEventDiscordMessage}
+	for _, n := range EventNames {
+		if !slices.Contains(added, n) {
+			types = append(types, string(n))
+		}
+	}
+	return types
+}()
 
 // HookCreate is the input for creating a hook in the latest version of a
 // module. Function is the hook's code.

@@ -3,6 +3,7 @@ package takaro
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"regexp"
 	"slices"
 	"strconv"
@@ -60,7 +61,7 @@ type ModuleVersion struct {
 	ConfigSchema        string          `json:"configSchema"`
 	UISchema            string          `json:"uiSchema"`
 	SystemConfigSchema  string          `json:"systemConfigSchema"`
-	DefaultSystemConfig json.RawMessage `json:"defaultSystemConfig"`
+	DefaultSystemConfig *map[string]any `json:"defaultSystemConfig"`
 	Commands            []Command       `json:"commands"`
 	Hooks               []Hook          `json:"hooks"`
 	CronJobs            []CronJob       `json:"cronJobs"`
@@ -404,14 +405,13 @@ func (v ModuleTransferVersion) validate(field string) error {
 		in.UISchema = &v.UISchema
 	}
 	if err := in.Validate(); err != nil {
-		e, _ := err.(*Error)
-		if e != nil && len(e.Details) == 1 {
+		if e, ok := errors.AsType[*Error](err); ok && len(e.Details) == 1 {
 			return Invalid(prefixed(field, strings.TrimPrefix(e.Details[0].Field, "latestVersion.")), "%s", e.Details[0].Message)
 		}
 		return err
 	}
 	check := func(kind string, i int, err error) error {
-		if e, ok := err.(*Error); ok && len(e.Details) == 1 {
+		if e, ok := errors.AsType[*Error](err); ok && len(e.Details) == 1 {
 			return Invalid(prefixed(field, kind+"["+strconv.Itoa(i)+"]."+e.Details[0].Field), "%s", e.Details[0].Message)
 		}
 		return err

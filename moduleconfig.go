@@ -67,7 +67,7 @@ func ValidateConfigSchema(field, text string) error {
 func schemaErrorText(err error) string {
 	var sv *jsonschema.SchemaValidationError
 	if errors.As(err, &sv) {
-		if ve, ok := sv.Err.(*jsonschema.ValidationError); ok {
+		if ve, ok := errors.AsType[*jsonschema.ValidationError](sv.Err); ok {
 			leaves := validationLeaves(ve)
 			if len(leaves) > 0 {
 				l := leaves[0]

@@ -46,6 +46,9 @@ type endpoint struct {
 	body  reflect.Type // nil: no request body
 	out   reflect.Type // the response's data
 	page  bool         // out is a list, with meta.page, meta.limit, meta.total
+	// notImplemented marks a route that answers 501 once its request is
+	// checked (see triggerHandler).
+	notImplemented bool
 	// handle runs the endpoint; its result is the response's data.
 	handle func(r *request) (any, error)
 }

@@ -95,12 +95,14 @@ var errNotRun = takaro.Errorf(takaro.CodeNotImplemented,
 // triggerHandler returns a route that would run module code: it checks the
 // request and what it names, and answers 501 (errNotRun).
 func triggerHandler[In any](path, summary, tag string, check func(r *request, in *In) error) endpoint {
-	return bodyHandler(http.MethodPost, path, summary+" (not implemented: answers 501)", tag, func(r *request, in *In) (*empty, error) {
+	e := bodyHandler(http.MethodPost, path, summary+" (not implemented: answers 501)", tag, func(r *request, in *In) (*empty, error) {
 		if err := check(r, in); err != nil {
 			return nil, err
 		}
 		return nil, errNotRun
 	}).need(takaro.PermManageModules)
+	e.notImplemented = true
+	return e
 }
 
 // found keeps only the error of a lookup.

@@ -152,24 +152,17 @@ func (db *DB) CreateCommandArgument(ctx context.Context, in takaro.CommandArgume
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
-	var out takaro.CommandArgument
-	err := db.inDomain(ctx, func(tx *Tx) error {
-		if err := lockPartVersion(ctx, tx, "commands", *in.CommandID, takaro.Invalid("commandId", "refers to something that does not exist")); err != nil {
-			return err
+	return writeRow[takaro.CommandArgument](ctx, db, "command_arguments", argumentObject, func(tx *Tx) (uuid.UUID, error) {
+		err := lockPartVersion(ctx, tx, "commands", *in.CommandID, takaro.Invalid("commandId", "refers to something that does not exist"))
+		if err != nil {
+			return uuid.Nil, err
 		}
 		var id uuid.UUID
-		err := tx.QueryRow(ctx, `INSERT INTO command_arguments (domain, command_id, name, type, help_text, default_value, position)
+		err = tx.QueryRow(ctx, `INSERT INTO command_arguments (domain, command_id, name, type, help_text, default_value, position)
 			VALUES ($1, $2, $3, $4, coalesce($5, '`+defaultHelpText+`'), $6, $7) RETURNING id`,
 			tx.Domain, in.CommandID, in.Name, in.Type, in.HelpText, in.DefaultValue, in.Position).Scan(&id)
-		if err != nil {
-			return translateError(err, "argument")
-		}
-		return readRow(ctx, tx, "command_arguments", argumentObject, id, &out)
+		return id, translateError(err, "argument")
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
 }
 
 // UpdateCommandArgument changes an argument of a command of a latest
@@ -178,23 +171,15 @@ func (db *DB) UpdateCommandArgument(ctx context.Context, id uuid.UUID, upd takar
 	if err := upd.Validate(); err != nil {
 		return nil, err
 	}
-	var out takaro.CommandArgument
-	err := db.inDomain(ctx, func(tx *Tx) error {
+	return writeRow[takaro.CommandArgument](ctx, db, "command_arguments", argumentObject, func(tx *Tx) (uuid.UUID, error) {
 		if err := lockArgumentVersion(ctx, tx, id); err != nil {
-			return err
+			return uuid.Nil, err
 		}
 		_, err := tx.Exec(ctx, `UPDATE command_arguments SET name = coalesce($3, name), type = coalesce($4, type),
 			help_text = coalesce($5, help_text), default_value = coalesce($6, default_value)
 			WHERE domain = $1 AND id = $2`, tx.Domain, id, upd.Name, upd.Type, upd.HelpText, upd.DefaultValue)
-		if err != nil {
-			return translateError(err, "argument")
-		}
-		return readRow(ctx, tx, "command_arguments", argumentObject, id, &out)
+		return id, translateError(err, "argument")
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
 }
 
 // DeleteCommandArgument deletes an argument of a command of a latest

@@ -52,26 +52,17 @@ func (db *DB) CreateFunction(ctx context.Context, in takaro.FunctionCreate) (*ta
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
-	var out takaro.Function
-	err := db.inDomain(ctx, func(tx *Tx) error {
+	return writeRow[takaro.Function](ctx, db, "functions", functionObject, func(tx *Tx) (uuid.UUID, error) {
 		if in.VersionID != nil {
 			if err := lockEditableVersion(ctx, tx, *in.VersionID, "versionId"); err != nil {
-				return err
+				return uuid.Nil, err
 			}
 			if err := checkFunctionLimit(ctx, tx, *in.VersionID, 1); err != nil {
-				return err
+				return uuid.Nil, err
 			}
 		}
-		id, err := insertFunction(ctx, tx, in.VersionID, nil, in.Name, in.Description, in.Code)
-		if err != nil {
-			return err
-		}
-		return readRow(ctx, tx, "functions", functionObject, id, &out)
+		return insertFunction(ctx, tx, in.VersionID, nil, in.Name, in.Description, in.Code)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
 }
 
 // FindFunctionByID returns a function.
@@ -90,22 +81,14 @@ func (db *DB) UpdateFunction(ctx context.Context, id uuid.UUID, upd takaro.Funct
 	if err := upd.Validate(); err != nil {
 		return nil, err
 	}
-	var out takaro.Function
-	err := db.inDomain(ctx, func(tx *Tx) error {
+	return writeRow[takaro.Function](ctx, db, "functions", functionObject, func(tx *Tx) (uuid.UUID, error) {
 		if err := lockFunctionVersion(ctx, tx, id); err != nil {
-			return err
+			return uuid.Nil, err
 		}
 		_, err := tx.Exec(ctx, `UPDATE functions SET code = coalesce($3, code), name = coalesce($4, name),
 			description = coalesce($5, description) WHERE domain = $1 AND id = $2`, tx.Domain, id, upd.Code, upd.Name, upd.Description)
-		if err != nil {
-			return translateError(err, "function")
-		}
-		return readRow(ctx, tx, "functions", functionObject, id, &out)
+		return id, translateError(err, "function")
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
 }
 
 // DeleteFunction deletes a function; the command, hook or cron job whose

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"slices"
 
 	"github.com/google/uuid"
@@ -155,18 +156,12 @@ func checkFunctionLimit(ctx context.Context, tx *Tx, version uuid.UUID, n int) e
 	return nil
 }
 
-// createPart creates a command, hook or cron job in a latest version with
-// insert, and returns it as object reads it from table.
-func createPart[T any](ctx context.Context, db *DB, table string, object jsonFields, version uuid.UUID, insert func(tx *Tx) (uuid.UUID, error)) (*T, error) {
+// writeRow runs write in a transaction of the caller's domain and returns
+// the row whose id it gives, as object reads it from table.
+func writeRow[T any](ctx context.Context, db *DB, table string, object jsonFields, write func(tx *Tx) (uuid.UUID, error)) (*T, error) {
 	var out T
 	err := db.inDomain(ctx, func(tx *Tx) error {
-		if err := lockEditableVersion(ctx, tx, version, "versionId"); err != nil {
-			return err
-		}
-		if err := checkFunctionLimit(ctx, tx, version, 1); err != nil {
-			return err
-		}
-		id, err := insert(tx)
+		id, err := write(tx)
 		if err != nil {
 			return err
 		}
@@ -178,23 +173,29 @@ func createPart[T any](ctx context.Context, db *DB, table string, object jsonFie
 	return &out, nil
 }
 
+// createPart creates a command, hook or cron job in a latest version with
+// insert, and returns it as object reads it from table.
+func createPart[T any](ctx context.Context, db *DB, table string, object jsonFields, version uuid.UUID, insert func(tx *Tx) (uuid.UUID, error)) (*T, error) {
+	return writeRow[T](ctx, db, table, object, func(tx *Tx) (uuid.UUID, error) {
+		if err := lockEditableVersion(ctx, tx, version, "versionId"); err != nil {
+			return uuid.Nil, err
+		}
+		if err := checkFunctionLimit(ctx, tx, version, 1); err != nil {
+			return uuid.Nil, err
+		}
+		return insert(tx)
+	})
+}
+
 // updatePart changes the row id of table with update, once its version is
 // locked and known to be editable, and returns it as object reads it.
 func updatePart[T any](ctx context.Context, db *DB, table string, object jsonFields, id uuid.UUID, notFound error, update func(tx *Tx) error) (*T, error) {
-	var out T
-	err := db.inDomain(ctx, func(tx *Tx) error {
+	return writeRow[T](ctx, db, table, object, func(tx *Tx) (uuid.UUID, error) {
 		if err := lockPartVersion(ctx, tx, table, id, notFound); err != nil {
-			return err
+			return uuid.Nil, err
 		}
-		if err := update(tx); err != nil {
-			return err
-		}
-		return readRow(ctx, tx, table, object, id, &out)
+		return id, update(tx)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
 }
 
 // updatePartCode replaces the code of the row id of table, when code is
@@ -684,10 +685,8 @@ func installationConfigs(v *takaro.ModuleVersion, in takaro.InstallationCreate) 
 		return nil, nil, err
 	}
 	base := map[string]any{}
-	if !isJSONNull(v.DefaultSystemConfig) {
-		if err := json.Unmarshal(v.DefaultSystemConfig, &base); err != nil {
-			return nil, nil, err
-		}
+	if v.DefaultSystemConfig != nil {
+		maps.Copy(base, *v.DefaultSystemConfig)
 	}
 	systemIn, err := parse("systemConfig", in.SystemConfig, base)
 	if err != nil {
