@@ -26,6 +26,7 @@ func (s *Server) routes() []endpoint {
 		s.hookRoutes(),
 		s.cronJobRoutes(),
 		s.functionRoutes(),
+		s.trackingRoutes(),
 	} {
 		all = append(all, part...)
 	}

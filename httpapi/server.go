@@ -29,6 +29,7 @@ type Config struct {
 	Hooks       takaro.HookService
 	CronJobs    takaro.CronJobService
 	Functions   takaro.FunctionService
+	Tracking    takaro.TrackingService
 	Auth        takaro.AuthService
 
 	// Ready reports whether the database answers, for /readyz.
