@@ -26,6 +26,9 @@ const (
 	CodeUnavailable Code = "ServiceUnavailableError"
 	// CodeUnsupportedMediaType: a request body that is not JSON.
 	CodeUnsupportedMediaType Code = "UnsupportedMediaTypeError"
+	// CodeNotImplemented answers what this data core deliberately does not
+	// do: running module code or talking to a game server.
+	CodeNotImplemented Code = "NotImplementedError"
 )
 
 // Error is an error meant to be shown to the caller. Message is written for

@@ -35,6 +35,14 @@ const (
 	EventSettingsSet        EventName = "settings-set"
 	EventPlayerLinked       EventName = "player-linked"
 	EventServerStatusChange EventName = "server-status-changed"
+	EventModuleCreated      EventName = "module-created"
+	EventModuleUpdated      EventName = "module-updated"
+	EventModuleDeleted      EventName = "module-deleted"
+	EventModuleInstalled    EventName = "module-installed"
+	EventModuleUninstalled  EventName = "module-uninstalled"
+	EventCommandExecuted    EventName = "command-executed"
+	EventHookExecuted       EventName = "hook-executed"
+	EventCronJobExecuted    EventName = "cronjob-executed"
 )
 
 // EventNames is every event name the events table accepts: the reference

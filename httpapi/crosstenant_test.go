@@ -76,6 +76,11 @@ type xtWorld struct {
 	jwt string
 	// registrationToken is the domain's server-registration token.
 	registrationToken string
+	// Modules: module (with a permission) has its latest version, with a
+	// command (with an argument), a hook, a cron job and a function, and
+	// the tagged copy of it, installed on gs1.
+	module, latest, tagged                string
+	command, argument, hook, cron, helper string
 
 	// ids is every row id of the domain, read back after setup, without
 	// the permission catalogue's (global) ids.
@@ -191,6 +196,7 @@ func xtNewWorld(t *testing.T, s *testServer) *xtWorld {
 	// Settings: a domain value and a game server's override, both marked.
 	w.call(t, http.MethodPost, "/settings/currencyName", map[string]any{"value": w.tag + " coins"}, nil)
 	w.call(t, http.MethodPost, "/settings/serverChatName", map[string]any{"value": w.tag + "-bot", "gameServerId": w.gs1}, nil)
+	w.fillModules(t)
 
 	var key takaro.APIKeyCreated
 	w.call(t, http.MethodPost, "/apikey", map[string]any{"name": w.tag + "-key", "permissions": []string{takaro.PermReadUsers}}, &key)
@@ -213,6 +219,34 @@ func xtNewWorld(t *testing.T, s *testServer) *xtWorld {
 	}
 	w.registrationToken = *me.Domains[0].ServerRegistrationToken
 	return w
+}
+
+// fillModules gives the world a module with one of every part, a tagged
+// version installed on gs1, and a recorded run of its command.
+func (w *xtWorld) fillModules(t *testing.T) {
+	t.Helper()
+	var m takaro.Module
+	w.call(t, http.MethodPost, "/module", map[string]any{"name": w.tag + "-module", "latestVersion": map[string]any{
+		"permissions": []any{map[string]any{"permission": "XT_USE", "friendlyName": w.tag + "-perm", "description": "Use"}}}}, &m)
+	w.module, w.latest = m.ID.String(), m.LatestVersion.ID.String()
+	var cmd takaro.Command
+	w.call(t, http.MethodPost, "/command", map[string]any{"name": w.tag + "-cmd", "trigger": "xt", "versionId": w.latest,
+		"arguments": []any{map[string]any{"name": "who", "type": "player", "position": 0}}}, &cmd)
+	w.command, w.argument = cmd.ID.String(), cmd.Arguments[0].ID.String()
+	var v struct {
+		ID string `json:"id"`
+	}
+	w.call(t, http.MethodPost, "/hook", map[string]any{"name": "xt-hook", "eventType": "chat-message", "regex": "hi", "versionId": w.latest}, &v)
+	w.hook = v.ID
+	w.call(t, http.MethodPost, "/cronjob", map[string]any{"name": "xt-cron", "temporalValue": "*/5 * * * *", "versionId": w.latest}, &v)
+	w.cron = v.ID
+	w.call(t, http.MethodPost, "/function", map[string]any{"name": "xt-helper", "code": "// " + w.tag, "versionId": w.latest}, &v)
+	w.helper = v.ID
+	w.call(t, http.MethodPost, "/module/version", map[string]any{"tag": "1.0.0", "moduleId": w.module}, &v)
+	w.tagged = v.ID
+	w.call(t, http.MethodPost, "/module/installation", map[string]any{"versionId": w.tagged, "gameServerId": w.gs1}, nil)
+	w.call(t, http.MethodPost, "/event", map[string]any{"eventName": "command-executed", "gameserverId": w.gs1, "moduleId": w.module,
+		"meta": map[string]any{"command": map[string]any{"id": w.command}, "result": map[string]any{"success": false}}}, nil)
 }
 
 // collectIDs reads every row id of the domain back: from each search (its
@@ -242,7 +276,8 @@ func (w *xtWorld) collectIDs(t *testing.T) {
 		}
 	}
 	add(w.s.do(http.MethodGet, "/apikey", nil, w.tn.auth()).expect(t, http.StatusOK).Raw)
-	for _, id := range []string{w.root, w.u1, w.u2, w.role, w.gs1, w.gs2, w.p1, w.p2, w.event, w.apiKey, w.rootKeyID} {
+	for _, id := range []string{w.root, w.u1, w.u2, w.role, w.gs1, w.gs2, w.p1, w.p2, w.event, w.apiKey, w.rootKeyID,
+		w.module, w.latest, w.tagged, w.command, w.argument, w.hook, w.cron, w.helper} {
 		if !w.ids[id] {
 			t.Fatalf("id %s of %s was not found by its own searches", id, w.tn.ID)
 		}
@@ -543,6 +578,138 @@ var xtRoutes = map[string]xtRoute{
 		// name), but a new event may name only rows of its own domain.
 		return []xtAttempt{{name: "A's event naming B's ids", body: xtForeignEvent(a, b)}}
 	}},
+}
+
+// xtModuleRoutes covers the routes of modules and their parts.
+var xtModuleRoutes = map[string]xtRoute{
+	"POST /module/search": {search: true},
+	"GET /module/{id}": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return xtEach(nil, b.module)
+	}},
+	"POST /module": {attempts: func(a, _ *xtWorld) []xtAttempt {
+		return []xtAttempt{{name: "A's own", own: true, body: map[string]any{"name": a.tag + "-m2"}}}
+	}},
+	"PUT /module/{id}": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return xtEach(map[string]any{"name": "taken by A", "latestVersion": map[string]any{"description": "A was here"}}, b.module)
+	}},
+	"DELETE /module/{id}": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return xtEach(nil, b.module)
+	}},
+	"POST /module/{id}/export": {attempts: func(a, b *xtWorld) []xtAttempt {
+		return slices.Concat(xtEach(map[string]any{}, b.module), []xtAttempt{{name: "A's module with B's version",
+			params: map[string]string{"id": a.module}, body: map[string]any{"versionIds": []string{b.tagged}}}})
+	}},
+	"POST /module/import": {attempts: func(a, _ *xtWorld) []xtAttempt {
+		return []xtAttempt{{name: "A's own", own: true, body: map[string]any{"name": a.tag + "-imp", "versions": []any{
+			map[string]any{"tag": "latest", "description": "d", "configSchema": "", "uiSchema": ""}}}}}
+	}},
+	"POST /module/version/search": {search: true},
+	"GET /module/version/{id}": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return xtEach(nil, b.latest, b.tagged)
+	}},
+	"POST /module/version": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return []xtAttempt{{name: "B's module", body: map[string]any{"tag": "9.9.9", "moduleId": b.module}}}
+	}},
+	"POST /module/installation/search": {search: true},
+	"GET /module/{moduleId}/gameserver/{gameServerId}/installation": {attempts: func(a, b *xtWorld) []xtAttempt {
+		return xtCombos("installation", map[string][2]string{"moduleId": {a.module, b.module}, "gameServerId": {a.gs1, b.gs1}}, nil)
+	}},
+	"POST /module/installation": {attempts: func(a, b *xtWorld) []xtAttempt {
+		return []xtAttempt{
+			{name: "B's version on B's game server", body: map[string]any{"versionId": b.tagged, "gameServerId": b.gs1}},
+			{name: "B's version on A's game server", body: map[string]any{"versionId": b.latest, "gameServerId": a.gs2}},
+			{name: "A's version on B's game server", body: map[string]any{"versionId": a.latest, "gameServerId": b.gs2}},
+		}
+	}},
+	"DELETE /module/{moduleId}/gameserver/{gameServerId}/installation": {attempts: func(a, b *xtWorld) []xtAttempt {
+		return xtCombos("installation", map[string][2]string{"moduleId": {a.module, b.module}, "gameServerId": {a.gs1, b.gs1}}, nil)
+	}},
+
+	"POST /command/search": {search: true},
+	"GET /command/{id}":    {attempts: func(_, b *xtWorld) []xtAttempt { return xtEach(nil, b.command) }},
+	"POST /command": {attempts: func(a, b *xtWorld) []xtAttempt {
+		return []xtAttempt{{name: "in B's version", body: map[string]any{"name": a.tag + "-c", "trigger": "t", "versionId": b.latest}}}
+	}},
+	"PUT /command/{id}": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return xtEach(map[string]any{"trigger": "byA", "function": "// A"}, b.command)
+	}},
+	"DELETE /command/{id}": {attempts: func(_, b *xtWorld) []xtAttempt { return xtEach(nil, b.command) }},
+	"POST /command/argument": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return []xtAttempt{{name: "on B's command", body: map[string]any{"commandId": b.command, "name": "x", "type": "string", "position": 5}}}
+	}},
+	"PUT /command/argument/{id}": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return xtEach(map[string]any{"name": "byA"}, b.argument)
+	}},
+	"DELETE /command/argument/{id}": {attempts: func(_, b *xtWorld) []xtAttempt { return xtEach(nil, b.argument) }},
+	"POST /command/{id}/executions": {attempts: func(_, b *xtWorld) []xtAttempt { return xtEach(map[string]any{}, b.command) }},
+	"POST /command/{id}/trigger": {attempts: func(a, b *xtWorld) []xtAttempt {
+		return []xtAttempt{
+			{name: "on B's game server", params: map[string]string{"id": b.gs1}, body: map[string]any{"playerId": a.p1, "msg": "/xt"}},
+			{name: "by B's player", params: map[string]string{"id": a.gs1}, body: map[string]any{"playerId": b.p1, "msg": "/xt"}},
+			{name: "A's own", own: true, want: http.StatusNotImplemented, params: map[string]string{"id": a.gs1},
+				body: map[string]any{"playerId": a.p1, "msg": "/xt"}},
+		}
+	}},
+
+	"POST /hook/search": {search: true},
+	"GET /hook/{id}":    {attempts: func(_, b *xtWorld) []xtAttempt { return xtEach(nil, b.hook) }},
+	"POST /hook": {attempts: func(a, b *xtWorld) []xtAttempt {
+		return []xtAttempt{{name: "in B's version", body: map[string]any{"name": "h", "eventType": "log", "versionId": b.latest}}}
+	}},
+	"PUT /hook/{id}":             {attempts: func(_, b *xtWorld) []xtAttempt { return xtEach(map[string]any{"regex": "byA"}, b.hook) }},
+	"DELETE /hook/{id}":          {attempts: func(_, b *xtWorld) []xtAttempt { return xtEach(nil, b.hook) }},
+	"POST /hook/{id}/executions": {attempts: func(_, b *xtWorld) []xtAttempt { return xtEach(map[string]any{}, b.hook) }},
+	"POST /hook/trigger": {attempts: func(a, b *xtWorld) []xtAttempt {
+		event := func(gs string, more map[string]any) map[string]any {
+			body := map[string]any{"gameServerId": gs, "eventType": "chat-message", "eventMeta": map[string]any{"msg": "hi"}}
+			for k, v := range more {
+				body[k] = v
+			}
+			return body
+		}
+		return []xtAttempt{
+			{name: "on B's game server", body: event(b.gs1, nil)},
+			{name: "for B's player", body: event(a.gs1, map[string]any{"playerId": b.p1})},
+			{name: "for B's module", body: event(a.gs1, map[string]any{"moduleId": b.module})},
+			{name: "A's own", own: true, want: http.StatusNotImplemented, body: event(a.gs1, map[string]any{"playerId": a.p1, "moduleId": a.module})},
+		}
+	}},
+
+	"POST /cronjob/search": {search: true},
+	"GET /cronjob/{id}":    {attempts: func(_, b *xtWorld) []xtAttempt { return xtEach(nil, b.cron) }},
+	"POST /cronjob": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return []xtAttempt{{name: "in B's version", body: map[string]any{"name": "c", "temporalValue": "* * * * *", "versionId": b.latest}}}
+	}},
+	"PUT /cronjob/{id}": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return xtEach(map[string]any{"temporalValue": "0 0 * * *"}, b.cron)
+	}},
+	"DELETE /cronjob/{id}":          {attempts: func(_, b *xtWorld) []xtAttempt { return xtEach(nil, b.cron) }},
+	"POST /cronjob/{id}/executions": {attempts: func(_, b *xtWorld) []xtAttempt { return xtEach(map[string]any{}, b.cron) }},
+	"POST /cronjob/trigger": {attempts: func(a, b *xtWorld) []xtAttempt {
+		run := func(gs, cron, module string) map[string]any {
+			return map[string]any{"gameServerId": gs, "cronjobId": cron, "moduleId": module}
+		}
+		return []xtAttempt{
+			{name: "on B's game server", body: run(b.gs1, a.cron, a.module)},
+			{name: "B's cron job", body: run(a.gs1, b.cron, a.module)},
+			{name: "B's module", body: run(a.gs1, a.cron, b.module)},
+			{name: "A's own", own: true, want: http.StatusNotImplemented, body: run(a.gs1, a.cron, a.module)},
+		}
+	}},
+
+	"POST /function/search": {search: true, extend: []string{"command", "cronJob", "hook", "version"}},
+	"GET /function/{id}":    {attempts: func(_, b *xtWorld) []xtAttempt { return xtEach(nil, b.helper) }},
+	"POST /function": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return []xtAttempt{{name: "in B's version", body: map[string]any{"name": "f", "versionId": b.latest}}}
+	}},
+	"PUT /function/{id}":    {attempts: func(_, b *xtWorld) []xtAttempt { return xtEach(map[string]any{"code": "// A"}, b.helper) }},
+	"DELETE /function/{id}": {attempts: func(_, b *xtWorld) []xtAttempt { return xtEach(nil, b.helper) }},
+}
+
+func init() {
+	for k, v := range xtModuleRoutes {
+		xtRoutes[k] = v
+	}
 }
 
 // xtForeignEvent is an event of A that names B's game server, player and

@@ -51,6 +51,9 @@ type endpoint struct {
 	// searches names the resource a search endpoint searches, whose
 	// fields the document lists (Config.SearchFields).
 	searches string
+	// notImplemented marks a route that answers 501 once its request is
+	// checked (see triggerHandler).
+	notImplemented bool
 	// handle runs the endpoint; its result is the response's data.
 	handle func(r *request) (any, error)
 }
@@ -92,11 +95,19 @@ func bodyHandler[In, Out any](method, path, summary, tag string, fn func(r *requ
 
 // searchHandler returns a POST …/search endpoint over a page of T.
 func searchHandler[T any](path, summary, tag string, fn func(ctx context.Context, q takaro.Query) (*takaro.Page[T], error)) endpoint {
+	return pageHandler(path, summary, tag, func(r *request, q takaro.Query) (*takaro.Page[T], error) {
+		return fn(r.Context(), q)
+	})
+}
+
+// pageHandler returns a POST endpoint that takes a search query and
+// answers a page of T.
+func pageHandler[T any](path, summary, tag string, fn func(r *request, q takaro.Query) (*takaro.Page[T], error)) endpoint {
 	e := bodyHandler(http.MethodPost, path, summary, tag, func(r *request, q *takaro.Query) (*takaro.Page[T], error) {
 		if err := pagingFromQueryString(r.Request, q); err != nil {
 			return nil, err
 		}
-		return fn(r.Context(), *q)
+		return fn(r, *q)
 	})
 	e.out = reflect.TypeFor[[]T]()
 	e.page = true

@@ -286,6 +286,8 @@ func (k *kit) requestFor(r httpapi.Route) routeRequest {
 		body = map[string]any{"value": "!"}
 	case "POST /event":
 		body = map[string]any{"eventName": "chat-message"}
+	case "POST /command/{id}/trigger":
+		body = map[string]any{"playerId": uuid.NewString(), "msg": "/hi"}
 	}
 	return routeRequest{path: path, body: body}
 }

@@ -47,6 +47,7 @@ var statusOf = map[takaro.Code]int{
 	takaro.CodeUnavailable:     http.StatusServiceUnavailable,
 
 	takaro.CodeUnsupportedMediaType: http.StatusUnsupportedMediaType,
+	takaro.CodeNotImplemented:       http.StatusNotImplemented,
 }
 
 // pager is implemented by every *takaro.Page[T].
@@ -87,7 +88,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		// The client may retry; so may an operator's load balancer.
 		w.Header().Set("Retry-After", "1")
 		log.WarnContext(r.Context(), "request failed", "request_id", requestID(r.Context()), "error", err.Error())
-	} else if status >= 500 {
+	} else if status >= 500 && code != takaro.CodeNotImplemented {
 		log.ErrorContext(r.Context(), "request failed", "request_id", requestID(r.Context()), "error", err.Error())
 	} else {
 		noteRefusal(r.Context(), code, body.Message)

@@ -22,6 +22,11 @@ func (s *Server) routes() []endpoint {
 		s.variableRoutes(),
 		s.eventRoutes(),
 		s.settingRoutes(),
+		s.moduleRoutes(),
+		s.commandRoutes(),
+		s.hookRoutes(),
+		s.cronJobRoutes(),
+		s.functionRoutes(),
 		s.trackingRoutes(),
 	} {
 		all = append(all, part...)

@@ -25,6 +25,11 @@ type Config struct {
 	Variables   takaro.VariableService
 	Events      takaro.EventService
 	Settings    takaro.SettingsService
+	Modules     takaro.ModuleService
+	Commands    takaro.CommandService
+	Hooks       takaro.HookService
+	CronJobs    takaro.CronJobService
+	Functions   takaro.FunctionService
 	Tracking    takaro.TrackingService
 	Auth        takaro.AuthService
 
@@ -131,7 +136,7 @@ func New(cfg Config) (*Server, error) {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, takaro.Errorf(takaro.CodeNotFound, "Route %s %s not found", r.Method, r.URL.Path))
 	})
-	s.handler = s.observe(mux)
+	s.handler = s.observe(trimTrailingSlash(mux))
 	return s, nil
 }
 

@@ -24,6 +24,105 @@ func (sh *shapes) check(route string, r *response) *response {
 	return r
 }
 
+// checkStatus is check for a route whose answer is not 200.
+func (sh *shapes) checkStatus(route string, status int, r *response) {
+	sh.t.Helper()
+	r.expect(sh.t, status)
+	assertGolden(sh.t, route, r, sh.literals...)
+	sh.seen[route] = true
+}
+
+// modules walks the routes of modules and their parts, installing on a
+// game server and naming a player of the walk.
+func (sh *shapes) modules(s *testServer, root header, gsID, playerID string) {
+	t := sh.t
+	var m takaro.Module
+	sh.check("POST /module", s.do(http.MethodPost, "/module", map[string]any{"name": "shapes module", "author": "Shaper",
+		"supportedGames": []string{"rust"}, "latestVersion": map[string]any{"description": "Greets players",
+			"configSchema": `{"type":"object","properties":{"greeting":{"type":"string","default":"hi"}},"additionalProperties":false}`,
+			"permissions": []any{map[string]any{"permission": "SHAPES_USE", "friendlyName": "Use shapes", "description": "May greet",
+				"canHaveCount": true}}}}, root)).decode(t, &m)
+	moduleID, latestID := m.ID.String(), m.LatestVersion.ID.String()
+	sh.check("GET /module/{id}", s.do(http.MethodGet, "/module/"+moduleID, nil, root))
+	sh.check("PUT /module/{id}", s.do(http.MethodPut, "/module/"+moduleID, map[string]any{"author": "Shaper 2"}, root))
+
+	var v struct {
+		ID string `json:"id"`
+	}
+	sh.check("POST /function", s.do(http.MethodPost, "/function", map[string]any{"name": "helper", "code": "export const x = 1;",
+		"versionId": latestID}, root)).decode(t, &v)
+	fnID := v.ID
+	sh.check("GET /function/{id}", s.do(http.MethodGet, "/function/"+fnID, nil, root))
+	sh.check("PUT /function/{id}", s.do(http.MethodPut, "/function/"+fnID, map[string]any{"description": "shared"}, root))
+	sh.check("POST /function/search", s.do(http.MethodPost, "/function/search", map[string]any{"filters": map[string]any{"id": []string{fnID}},
+		"extend": []string{"version"}}, root))
+
+	var cmd takaro.Command
+	sh.check("POST /command", s.do(http.MethodPost, "/command", map[string]any{"name": "greet", "trigger": "hi", "versionId": latestID,
+		"helpText": "Greets someone", "function": "await takaro.say('hi');", "requiredPermissions": []string{"SHAPES_USE"},
+		"arguments": []any{map[string]any{"name": "who", "type": "player", "position": 0, "helpText": "Whom to greet"}}}, root)).decode(t, &cmd)
+	cmdID := cmd.ID.String()
+	sh.check("GET /command/{id}", s.do(http.MethodGet, "/command/"+cmdID, nil, root))
+	sh.check("PUT /command/{id}", s.do(http.MethodPut, "/command/"+cmdID, map[string]any{"trigger": "hello"}, root))
+	sh.check("POST /command/search", s.do(http.MethodPost, "/command/search", map[string]any{"filters": map[string]any{"moduleId": []string{moduleID}}}, root))
+	sh.check("POST /command/argument", s.do(http.MethodPost, "/command/argument", map[string]any{"commandId": cmdID, "name": "times",
+		"type": "number", "position": 1, "defaultValue": "1"}, root)).decode(t, &v)
+	argID := v.ID
+	sh.check("PUT /command/argument/{id}", s.do(http.MethodPut, "/command/argument/"+argID, map[string]any{"helpText": "How often"}, root))
+
+	sh.check("POST /hook", s.do(http.MethodPost, "/hook", map[string]any{"name": "on chat", "eventType": "chat-message", "regex": "^!hi",
+		"versionId": latestID}, root)).decode(t, &v)
+	hookID := v.ID
+	sh.check("GET /hook/{id}", s.do(http.MethodGet, "/hook/"+hookID, nil, root))
+	sh.check("PUT /hook/{id}", s.do(http.MethodPut, "/hook/"+hookID, map[string]any{"regex": "hello"}, root))
+	sh.check("POST /hook/search", s.do(http.MethodPost, "/hook/search", map[string]any{"filters": map[string]any{"eventType": []string{"chat-message"}}}, root))
+
+	sh.check("POST /cronjob", s.do(http.MethodPost, "/cronjob", map[string]any{"name": "tick", "temporalValue": "*/5 * * * *",
+		"versionId": latestID}, root)).decode(t, &v)
+	cronID := v.ID
+	sh.check("GET /cronjob/{id}", s.do(http.MethodGet, "/cronjob/"+cronID, nil, root))
+	sh.check("PUT /cronjob/{id}", s.do(http.MethodPut, "/cronjob/"+cronID, map[string]any{"temporalValue": "0 * * * *"}, root))
+	sh.check("POST /cronjob/search", s.do(http.MethodPost, "/cronjob/search", map[string]any{"filters": map[string]any{"versionId": []string{latestID}}}, root))
+
+	for kind, id := range map[string]string{"command": cmdID, "hook": hookID, "cronjob": cronID} {
+		s.do(http.MethodPost, "/event", map[string]any{"eventName": kind + "-executed", "gameserverId": gsID, "moduleId": moduleID,
+			"meta": map[string]any{kind: map[string]any{"id": id}, "result": map[string]any{"success": true, "logs": []any{}}}}, root).expect(t, http.StatusOK)
+		sh.check("POST /"+kind+"/{id}/executions", s.do(http.MethodPost, "/"+kind+"/"+id+"/executions?success=true", map[string]any{}, root))
+	}
+
+	sh.check("GET /module/version/{id}", s.do(http.MethodGet, "/module/version/"+latestID, nil, root))
+	var tagged takaro.ModuleVersion
+	sh.check("POST /module/version", s.do(http.MethodPost, "/module/version/", map[string]any{"tag": "1.0.0", "moduleId": moduleID}, root)).decode(t, &tagged)
+	sh.check("POST /module/version/search", s.do(http.MethodPost, "/module/version/search", map[string]any{"filters": map[string]any{"moduleId": []string{moduleID}},
+		"sortBy": "tag"}, root))
+	sh.check("POST /module/search", s.do(http.MethodPost, "/module/search", map[string]any{"filters": map[string]any{"id": []string{moduleID}}}, root))
+
+	sh.check("POST /module/installation", s.do(http.MethodPost, "/module/installation/", map[string]any{"versionId": tagged.ID, "gameServerId": gsID,
+		"userConfig": `{"greeting":"hello"}`, "systemConfig": `{"commands":{"greet":{"cost":5,"aliases":["hey"]}}}`}, root))
+	installation := "/module/" + moduleID + "/gameserver/" + gsID + "/installation"
+	sh.check("GET /module/{moduleId}/gameserver/{gameServerId}/installation", s.do(http.MethodGet, installation, nil, root))
+	sh.check("POST /module/installation/search", s.do(http.MethodPost, "/module/installation/search", map[string]any{"filters": map[string]any{"moduleId": []string{moduleID}}}, root))
+
+	var transfer map[string]any
+	sh.check("POST /module/{id}/export", s.do(http.MethodPost, "/module/"+moduleID+"/export", map[string]any{}, root)).decode(t, &transfer)
+	sh.check("POST /module/import", s.do(http.MethodPost, "/module/import", transfer, root))
+
+	sh.checkStatus("POST /command/{id}/trigger", http.StatusNotImplemented,
+		s.do(http.MethodPost, "/command/"+gsID+"/trigger", map[string]any{"playerId": playerID, "msg": "/hi"}, root))
+	sh.checkStatus("POST /hook/trigger", http.StatusNotImplemented, s.do(http.MethodPost, "/hook/trigger", map[string]any{"gameServerId": gsID,
+		"eventType": "chat-message", "eventMeta": map[string]any{"msg": "hi"}}, root))
+	sh.checkStatus("POST /cronjob/trigger", http.StatusNotImplemented, s.do(http.MethodPost, "/cronjob/trigger", map[string]any{"gameServerId": gsID,
+		"cronjobId": cronID, "moduleId": moduleID}, root))
+
+	sh.check("DELETE /module/{moduleId}/gameserver/{gameServerId}/installation", s.do(http.MethodDelete, installation, nil, root))
+	sh.check("DELETE /command/argument/{id}", s.do(http.MethodDelete, "/command/argument/"+argID, nil, root))
+	sh.check("DELETE /command/{id}", s.do(http.MethodDelete, "/command/"+cmdID, nil, root))
+	sh.check("DELETE /hook/{id}", s.do(http.MethodDelete, "/hook/"+hookID, nil, root))
+	sh.check("DELETE /cronjob/{id}", s.do(http.MethodDelete, "/cronjob/"+cronID, nil, root))
+	sh.check("DELETE /function/{id}", s.do(http.MethodDelete, "/function/"+fnID, nil, root))
+	sh.check("DELETE /module/{id}", s.do(http.MethodDelete, "/module/"+moduleID, nil, root))
+}
+
 // TestShapes walks one domain through every route of the API, from its
 // creation to its deletion, and compares each success response with its
 // golden file. A route that the walk does not reach fails the test, so a
@@ -147,6 +246,7 @@ func TestShapes(t *testing.T) {
 	sh.check("GET /settings", s.do(http.MethodGet, "/settings?keys=commandPrefix&keys=currencyName&keys=economyEnabled&gameServerId="+gsID, nil, root))
 	sh.check("GET /settings/{key}", s.do(http.MethodGet, "/settings/currencyName", nil, root))
 	sh.check("DELETE /settings/{key}", s.do(http.MethodDelete, "/settings/commandPrefix?gameServerId="+gsID, nil, root))
+	sh.modules(s, root, gsID, playerID)
 
 	// Deletions, the session and the domain itself.
 	sh.check("DELETE /gameserver/registrationToken", s.do(http.MethodDelete, "/gameserver/registrationToken", nil, root))

@@ -54,8 +54,10 @@ func (db *DB) CreateEvent(ctx context.Context, in takaro.EventCreate) (*takaro.E
 	err := db.inDomain(ctx, func(tx *Tx) error {
 		// The ids an event mentions are no foreign keys, so that the log
 		// outlives its rows; a new event must still mention only rows of
-		// its own domain. (Modules have no table here to check against.)
+		// its own domain.
 		err := checkReferences(ctx, tx,
+			reference{"moduleId", in.ModuleID, refModule},
+			reference{"actingModuleId", in.ActingModuleID, refModule},
 			reference{"playerId", in.PlayerID, refPlayer},
 			reference{"gameserverId", in.GameserverID, refGameServer},
 			reference{"userId", in.UserID, refUser},

@@ -151,6 +151,7 @@ type fixture struct {
 	Player     *takaro.Player
 	Variable   *takaro.Variable
 	APIKeyID   uuid.UUID
+	Module     *takaro.Module
 }
 
 // fill gives the domain at least one row in every tenant table, through the
@@ -170,6 +171,7 @@ func (e *env) fill(t testing.TB, tn *tenant) *fixture {
 		Key: "fill", Value: "value", GameServerID: &f.GameServer.ID, PlayerID: &f.Player.ID,
 	}))
 	check[*takaro.Setting](t)(e.core.SetSetting(tn.ctx, takaro.SettingCommandPrefix, takaro.SettingSet{Value: "!", GameServerID: &f.GameServer.ID}))
+	f.Module = e.fillModule(t, tn, f.GameServer.ID)
 	must(t, e.core.InDomainForTest(tn.ctx, func(tx *postgres.Tx) error {
 		if _, err := tx.Exec(tn.ctx, "UPDATE users SET player_id = $2 WHERE domain = $1 AND id = $3",
 			tx.Domain, f.Player.ID, tn.rootUserID()); err != nil {
@@ -189,6 +191,28 @@ func (e *env) fill(t testing.TB, tn *tenant) *fixture {
 		return err
 	}))
 	return f
+}
+
+// fillModule creates a module whose latest version holds one of every
+// part (a command with an argument, a hook, a cron job, a function and a
+// permission, held by a role), and installs it on a game server.
+func (e *env) fillModule(t testing.TB, tn *tenant, gameServer uuid.UUID) *takaro.Module {
+	t.Helper()
+	m := check[*takaro.Module](t)(e.core.CreateModule(tn.ctx, takaro.ModuleCreate{Name: uniqueName("module"),
+		LatestVersion: &takaro.ModuleVersionInput{Permissions: &[]takaro.ModulePermissionInput{
+			{Permission: "FILL_USE", FriendlyName: "Use", Description: "Use the module"}}}}))
+	v := m.LatestVersion.ID
+	check[*takaro.Command](t)(e.core.CreateCommand(tn.ctx, takaro.CommandCreate{Name: "cmd", Trigger: "cmd", VersionID: v,
+		Arguments: []takaro.CommandArgumentCreate{{Name: "arg", Type: takaro.ArgumentString, Position: 0}}}))
+	check[*takaro.Hook](t)(e.core.CreateHook(tn.ctx, takaro.HookCreate{Name: "hook", EventType: "chat-message", VersionID: v}))
+	check[*takaro.CronJob](t)(e.core.CreateCronJob(tn.ctx, takaro.CronJobCreate{Name: "cron", TemporalValue: "* * * * *", VersionID: v}))
+	name := "fn"
+	check[*takaro.Function](t)(e.core.CreateFunction(tn.ctx, takaro.FunctionCreate{Name: &name, VersionID: &v}))
+	check[*takaro.Installation](t)(e.core.InstallModule(tn.ctx, takaro.InstallationCreate{VersionID: v, GameServerID: gameServer}))
+	m = check[*takaro.Module](t)(e.core.FindModuleByID(tn.ctx, m.ID))
+	check[*takaro.Role](t)(e.core.CreateRole(tn.ctx, takaro.RoleCreate{Name: uniqueName("mrole"),
+		Permissions: []takaro.PermissionInput{{PermissionID: m.LatestVersion.Permissions[0].ID}}}))
+	return m
 }
 
 // superuser returns a pool on db as the server's superuser, which row-level

@@ -30,6 +30,7 @@ var (
 	refGameServer = "EXISTS (SELECT 1 FROM gameservers WHERE domain = $1 AND id = $2 AND deleted_at IS NULL)"
 	refPlayer     = "EXISTS (SELECT 1 FROM players WHERE domain = $1 AND id = $2)"
 	refUser       = "EXISTS (SELECT 1 FROM users WHERE domain = $1 AND id = $2)"
+	refModule     = "EXISTS (SELECT 1 FROM modules WHERE domain = $1 AND id = $2)"
 )
 
 // checkReferences checks, in one statement, that every given reference

@@ -64,6 +64,9 @@ type searchSpec struct {
 	// where is a fixed condition over t, for example excluding soft-deleted
 	// rows; empty for none.
 	where string
+	// whereArgs are where's parameters, bound right after the domain: $2,
+	// $3 and so on.
+	whereArgs []any
 	// global marks a table without a domain column (the domains
 	// themselves); its searches run on the system path.
 	global bool
@@ -88,6 +91,7 @@ func (s *searchSpec) build(domain string, q takaro.Query) (*builtSearch, error) 
 	var conds []string
 	if !s.global {
 		conds = append(conds, "t.domain = "+b.bind(domain))
+		b.args = append(b.args, s.whereArgs...)
 	}
 	if s.where != "" {
 		conds = append(conds, s.where)
