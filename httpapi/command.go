@@ -18,7 +18,7 @@ type commandTrigger struct {
 func (s *Server) commandRoutes() []endpoint {
 	c := s.cfg
 	return []endpoint{
-		searchHandler("/command/search", "Search commands", "Command", c.Commands.FindCommands).need(takaro.PermReadModules),
+		searchHandler("/command/search", "Search commands", "Command", c.Commands.FindCommands).searchOf("commands").need(takaro.PermReadModules),
 		handler(http.MethodGet, "/command/{id}", "Get a command", "Command", func(r *request) (*takaro.Command, error) {
 			return c.Commands.FindCommandByID(r.Context(), r.idParam("id"))
 		}).need(takaro.PermReadModules),

@@ -19,7 +19,7 @@ type cronJobTrigger struct {
 func (s *Server) cronJobRoutes() []endpoint {
 	c := s.cfg
 	return []endpoint{
-		searchHandler("/cronjob/search", "Search cron jobs", "CronJob", c.CronJobs.FindCronJobs).need(takaro.PermReadModules),
+		searchHandler("/cronjob/search", "Search cron jobs", "CronJob", c.CronJobs.FindCronJobs).searchOf("cron_jobs").need(takaro.PermReadModules),
 		handler(http.MethodGet, "/cronjob/{id}", "Get a cron job", "CronJob", func(r *request) (*takaro.CronJob, error) {
 			return c.CronJobs.FindCronJobByID(r.Context(), r.idParam("id"))
 		}).need(takaro.PermReadModules),

@@ -11,7 +11,7 @@ import (
 func (s *Server) functionRoutes() []endpoint {
 	c := s.cfg
 	return []endpoint{
-		searchHandler("/function/search", "Search functions", "Function", c.Functions.FindFunctions).need(takaro.PermReadModules),
+		searchHandler("/function/search", "Search functions", "Function", c.Functions.FindFunctions).searchOf("functions").need(takaro.PermReadModules),
 		handler(http.MethodGet, "/function/{id}", "Get a function", "Function", func(r *request) (*takaro.Function, error) {
 			return c.Functions.FindFunctionByID(r.Context(), r.idParam("id"))
 		}).need(takaro.PermReadModules),

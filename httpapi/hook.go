@@ -23,7 +23,7 @@ type hookTrigger struct {
 func (s *Server) hookRoutes() []endpoint {
 	c := s.cfg
 	return []endpoint{
-		searchHandler("/hook/search", "Search hooks", "Hook", c.Hooks.FindHooks).need(takaro.PermReadModules),
+		searchHandler("/hook/search", "Search hooks", "Hook", c.Hooks.FindHooks).searchOf("hooks").need(takaro.PermReadModules),
 		handler(http.MethodGet, "/hook/{id}", "Get a hook", "Hook", func(r *request) (*takaro.Hook, error) {
 			return c.Hooks.FindHookByID(r.Context(), r.idParam("id"))
 		}).need(takaro.PermReadModules),

@@ -13,7 +13,7 @@ import (
 func (s *Server) moduleRoutes() []endpoint {
 	c := s.cfg
 	return []endpoint{
-		searchHandler("/module/search", "Search modules", "Module", c.Modules.FindModules).need(takaro.PermReadModules),
+		searchHandler("/module/search", "Search modules", "Module", c.Modules.FindModules).searchOf("modules").need(takaro.PermReadModules),
 		handler(http.MethodGet, "/module/{id}", "Get a module with its latest version and versions", "Module",
 			func(r *request) (*takaro.Module, error) {
 				return c.Modules.FindModuleByID(r.Context(), r.idParam("id"))
@@ -38,7 +38,7 @@ func (s *Server) moduleRoutes() []endpoint {
 				return c.Modules.ImportModule(r.Context(), *in)
 			}).need(takaro.PermManageModules),
 
-		searchHandler("/module/version/search", "Search module versions", "Module", c.Modules.FindModuleVersions).need(takaro.PermReadModules),
+		searchHandler("/module/version/search", "Search module versions", "Module", c.Modules.FindModuleVersions).searchOf("module_versions").need(takaro.PermReadModules),
 		handler(http.MethodGet, "/module/version/{id}", "Get a module version", "Module", func(r *request) (*takaro.ModuleVersion, error) {
 			return c.Modules.FindModuleVersionByID(r.Context(), r.idParam("id"))
 		}).need(takaro.PermReadModules),
@@ -47,7 +47,7 @@ func (s *Server) moduleRoutes() []endpoint {
 				return c.Modules.TagModuleVersion(r.Context(), *in)
 			}).need(takaro.PermManageModules),
 
-		searchHandler("/module/installation/search", "Search module installations", "Module", c.Modules.FindInstallations).
+		searchHandler("/module/installation/search", "Search module installations", "Module", c.Modules.FindInstallations).searchOf("module_installations").
 			need(takaro.PermReadModules),
 		handler(http.MethodGet, "/module/{moduleId}/gameserver/{gameServerId}/installation", "Get a module's installation on a game server",
 			"Module", func(r *request) (*takaro.Installation, error) {
