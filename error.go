@@ -19,6 +19,9 @@ const (
 	CodeNotFound     Code = "NotFoundError"       // no such row in the caller's domain
 	CodeConflict     Code = "ConflictError"       // a unique key is already taken
 	CodeInternal     Code = "InternalServerError" // a bug or an outage; never shown in detail
+	// CodeNotImplemented marks what the data core cannot do: acting on a
+	// live game server, which only a game connector can.
+	CodeNotImplemented Code = "NotImplementedError"
 )
 
 // Error is an error meant to be shown to the caller. Message is written for

@@ -35,6 +35,11 @@ const (
 	EventSettingsSet        EventName = "settings-set"
 	EventPlayerLinked       EventName = "player-linked"
 	EventServerStatusChange EventName = "server-status-changed"
+	EventCurrencyAdded      EventName = "currency-added"
+	EventCurrencyDeducted   EventName = "currency-deducted"
+	EventCurrencyResetAll   EventName = "currency-reset-all"
+	EventPlayerBanned       EventName = "player-banned"
+	EventPlayerUnbanned     EventName = "player-unbanned"
 )
 
 // EventNames is every event name the events table accepts: the reference

@@ -46,6 +46,8 @@ type endpoint struct {
 	body  reflect.Type // nil: no request body
 	out   reflect.Type // the response's data
 	page  bool         // out is a list, with meta.page, meta.limit, meta.total
+	// notImplemented marks an endpoint that answers 501 (see Route).
+	notImplemented bool
 	// handle runs the endpoint; its result is the response's data.
 	handle func(r *request) (any, error)
 }

@@ -107,6 +107,9 @@ func responses(schemas *schemaSet, e endpoint) map[string]any {
 	if e.body != nil {
 		out["413"] = errorRef()
 	}
+	if e.notImplemented {
+		out["501"] = errorRef()
+	}
 	return out
 }
 

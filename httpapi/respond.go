@@ -41,6 +41,8 @@ var statusOf = map[takaro.Code]int{
 	takaro.CodeNotFound:     http.StatusNotFound,
 	takaro.CodeConflict:     http.StatusConflict,
 	takaro.CodeInternal:     http.StatusInternalServerError,
+
+	takaro.CodeNotImplemented: http.StatusNotImplemented,
 }
 
 // pager is implemented by every *takaro.Page[T].
@@ -74,7 +76,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if e, ok := errors.AsType[*takaro.Error](err); ok {
 		body.Details = e.Details
 	}
-	if status >= 500 {
+	if status >= 500 && status != http.StatusNotImplemented {
 		log.ErrorContext(r.Context(), "request failed", "request_id", requestID(r.Context()), "error", err.Error())
 	}
 	writeJSON(w, status, envelope{Data: struct{}{}, Meta: meta{Error: body}})

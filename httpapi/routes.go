@@ -18,7 +18,12 @@ func (s *Server) routes() []endpoint {
 		s.userRoutes(),
 		s.roleRoutes(),
 		s.gameServerRoutes(),
+		s.liveGameServerRoutes(),
 		s.playerRoutes(),
+		s.currencyRoutes(),
+		s.banRoutes(),
+		s.itemRoutes(),
+		s.entityRoutes(),
 		s.variableRoutes(),
 		s.eventRoutes(),
 	} {

@@ -25,6 +25,10 @@ type Config struct {
 	Variables   takaro.VariableService
 	Events      takaro.EventService
 	Auth        takaro.AuthService
+	Currency    takaro.CurrencyService
+	Bans        takaro.BanService
+	Items       takaro.ItemService
+	Entities    takaro.EntityService
 
 	// Ready reports whether the database answers, for /readyz.
 	Ready func(context.Context) error
@@ -123,6 +127,9 @@ type Route struct {
 	Public, Admin bool
 	Permissions   []string
 	HasBody       bool
+	// NotImplemented routes act on a live game server, which the data
+	// core cannot: after their checks they answer 501.
+	NotImplemented bool
 }
 
 // Routes lists every API route (not the health, metrics and documentation
@@ -131,7 +138,7 @@ func (s *Server) Routes() []Route {
 	out := make([]Route, len(s.endpoints))
 	for i, e := range s.endpoints {
 		out[i] = Route{Method: e.method, Path: e.path, Public: e.access == public, Admin: e.access == admin,
-			Permissions: e.permissions, HasBody: e.body != nil}
+			Permissions: e.permissions, HasBody: e.body != nil, NotImplemented: e.notImplemented}
 	}
 	return out
 }

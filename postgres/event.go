@@ -86,12 +86,18 @@ func recordEvent(ctx context.Context, tx *Tx, in takaro.EventCreate) error {
 	return err
 }
 
+// actingUser is the principal's user, nil when there is none.
+func actingUser(ctx context.Context) *uuid.UUID {
+	if p, err := takaro.PrincipalFrom(ctx); err == nil && p.UserID != uuid.Nil {
+		return &p.UserID
+	}
+	return nil
+}
+
 // insertEvent writes an event; the acting user defaults to the principal.
 func insertEvent(ctx context.Context, tx *Tx, in takaro.EventCreate) (*takaro.Event, error) {
 	if in.ActingUserID == nil {
-		if p, err := takaro.PrincipalFrom(ctx); err == nil && p.UserID != uuid.Nil {
-			in.ActingUserID = &p.UserID
-		}
+		in.ActingUserID = actingUser(ctx)
 	}
 	meta := in.Meta
 	if len(meta) == 0 {
