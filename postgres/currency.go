@@ -197,10 +197,7 @@ func (db *DB) TransferCurrency(ctx context.Context, gameServerID, sender, receiv
 func (db *DB) ResetCurrency(ctx context.Context, gameServerID uuid.UUID) (*takaro.CurrencyReset, error) {
 	res := &takaro.CurrencyReset{}
 	err := db.inDomain(ctx, func(tx *Tx) error {
-		if err := checkReferences(ctx, tx, reference{"id", &gameServerID, refGameServer}); err != nil {
-			if takaro.ErrorCode(err) == takaro.CodeValidation {
-				return takaro.NotFound("Gameserver", gameServerID)
-			}
+		if err := checkGameServer(ctx, tx, gameServerID); err != nil {
 			return err
 		}
 		if err := checkEconomy(ctx, tx, gameServerID); err != nil {

@@ -287,6 +287,9 @@ func (db *DB) DeletePlayersOnGameServer(ctx context.Context, gameServerID uuid.U
 	}
 	var deleted []uuid.UUID
 	err := db.inDomain(ctx, func(tx *Tx) error {
+		if err := checkGameServer(ctx, tx, gameServerID); err != nil {
+			return err
+		}
 		var err error
 		deleted, err = deletePlayersOnGameServer(ctx, tx, gameServerID, in.PlayerIDs)
 		return err
