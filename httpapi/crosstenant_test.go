@@ -467,10 +467,11 @@ var xtRoutes = map[string]xtRoute{
 				body: map[string]any{"playerIds": []string{b.p1, b.p2}}},
 			{name: "A's player from B's game server", params: map[string]string{"gameServerId": b.gs1},
 				body: map[string]any{"playerIds": []string{a.p1}}},
-			// B's players are simply not on A's game server: A hears that
-			// of the ids it sent, and nothing is deleted.
-			{name: "B's players from A's game server", own: true, params: map[string]string{"gameServerId": a.gs1},
-				body: map[string]any{"playerIds": []string{b.p1, b.p2}}},
+			// B's player is simply not on A's game server: A hears that of
+			// the id it sent, and nothing is deleted. (gs2 and p1, so that
+			// nothing is deleted when A and B are the same world either.)
+			{name: "B's player from A's game server", own: true, params: map[string]string{"gameServerId": a.gs2},
+				body: map[string]any{"playerIds": []string{b.p1}}},
 		}
 	}},
 	"POST /gameserver/{gameServerId}/player/{playerId}/currency":        {attempts: xtBalance},

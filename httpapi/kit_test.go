@@ -285,6 +285,21 @@ func (k *kit) requestFor(r httpapi.Route) routeRequest {
 		body = map[string]any{"eventName": "chat-message"}
 	case "POST /gameserver/reachability":
 		body = map[string]any{"connectionInfo": "{}", "type": "MOCK"}
+	case "POST /gameserver/{gameServerId}/player/{playerId}/currency", "POST /gameserver/{gameServerId}/player/{playerId}/add-currency",
+		"POST /gameserver/{gameServerId}/player/{playerId}/deduct-currency", "POST /gameserver/{gameServerId}/player/{sender}/{receiver}/transfer":
+		body = map[string]any{"currency": 1}
+	case "DELETE /gameserver/{gameServerId}/player":
+		body = map[string]any{"playerIds": []string{uuid.NewString()}}
+	case "POST /gameserver/{gameServerId}/player/{playerId}/giveItem":
+		body = map[string]any{"name": "wood", "amount": 1, "quality": "1"}
+	case "POST /gameserver/{gameServerId}/player/{playerId}/kick":
+		body = map[string]any{"reason": "afk"}
+	case "POST /gameserver/{gameServerId}/player/{playerId}/teleport":
+		body = map[string]any{"x": 0, "y": 0, "z": 0}
+	case "POST /gameserver/{id}/command":
+		body = map[string]any{"command": "help"}
+	case "POST /gameserver/{id}/message":
+		body = map[string]any{"message": "hello"}
 	}
 	return routeRequest{path: path, body: body}
 }
