@@ -180,15 +180,13 @@ func (db *DB) TransferCurrency(ctx context.Context, gameServerID, sender, receiv
 		case from.Currency < in.Currency:
 			return takaro.Errorf(takaro.CodeBadRequest, takaro.MsgInsufficientFunds)
 		}
-		_, err = tx.Exec(ctx, `UPDATE player_on_gameserver SET currency = currency + CASE WHEN id = $3 THEN -$4::integer ELSE $4::integer END
+		// The change and both events travel in one round trip.
+		b := &pgx.Batch{}
+		b.Queue(`UPDATE player_on_gameserver SET currency = currency + CASE WHEN id = $3 THEN -$4::integer ELSE $4::integer END
 			WHERE domain = $1 AND id = ANY($2)`, tx.Domain, []uuid.UUID{sender, receiver}, sender, in.Currency)
-		if err != nil {
-			return currencyError(err)
-		}
-		if err := recordEvent(ctx, tx, currencyEvent(ctx, takaro.EventCurrencyDeducted, from, in.Currency)); err != nil {
-			return err
-		}
-		return recordEvent(ctx, tx, currencyEvent(ctx, takaro.EventCurrencyAdded, to, in.Currency))
+		queueEvent(ctx, b, tx.Domain, currencyEvent(ctx, takaro.EventCurrencyDeducted, from, in.Currency))
+		queueEvent(ctx, b, tx.Domain, currencyEvent(ctx, takaro.EventCurrencyAdded, to, in.Currency))
+		return currencyError(tx.SendBatch(ctx, b).Close())
 	})
 }
 
