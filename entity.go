@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
-	"time"
 
 	"github.com/google/uuid"
 )
@@ -18,31 +17,22 @@ var EntityTypes = []EntityType{"hostile", "friendly", "neutral"}
 // Entity is an entry of a game server's catalogue of creatures and other
 // entities, known by the game's own code.
 type Entity struct {
-	ID           uuid.UUID       `json:"id"`
-	CreatedAt    time.Time       `json:"createdAt"`
-	UpdatedAt    time.Time       `json:"updatedAt"`
-	GameserverID uuid.UUID       `json:"gameserverId"`
-	Code         string          `json:"code"`
-	Name         string          `json:"name"`
-	Description  *string         `json:"description"`
-	Type         *EntityType     `json:"type"`
-	Metadata     json.RawMessage `json:"metadata"`
+	CatalogueEntry
+	Type     *EntityType     `json:"type"`
+	Metadata json.RawMessage `json:"metadata"`
 }
 
 // EntityUpsert creates an entity, or updates the one with the same code on
 // the same game server: it stands in for the connector's catalogue sync.
 type EntityUpsert struct {
-	GameserverID uuid.UUID       `json:"gameserverId"`
-	Code         string          `json:"code"`
-	Name         string          `json:"name"`
-	Description  *string         `json:"description,omitempty"`
-	Type         *EntityType     `json:"type,omitempty"`
-	Metadata     json.RawMessage `json:"metadata,omitempty"`
+	CatalogueUpsert
+	Type     *EntityType     `json:"type,omitempty"`
+	Metadata json.RawMessage `json:"metadata,omitempty"`
 }
 
 // Validate checks the input.
 func (u EntityUpsert) Validate() error {
-	if err := validateCatalogueEntry(u.Code, u.Name, u.Description); err != nil {
+	if err := u.validate(); err != nil {
 		return err
 	}
 	if u.Type != nil && !slices.Contains(EntityTypes, *u.Type) {

@@ -7,9 +7,9 @@ import (
 	"github.com/google/uuid"
 )
 
-// Item is an entry of a game server's item catalogue, known by the game's
-// own code.
-type Item struct {
+// CatalogueEntry is what items and entities have in common: an entry of a
+// game server's catalogue, known by the game's own code.
+type CatalogueEntry struct {
 	ID           uuid.UUID `json:"id"`
 	CreatedAt    time.Time `json:"createdAt"`
 	UpdatedAt    time.Time `json:"updatedAt"`
@@ -17,8 +17,36 @@ type Item struct {
 	Code         string    `json:"code"`
 	Name         string    `json:"name"`
 	Description  *string   `json:"description"`
-	Icon         *string   `json:"icon"`
-	Quality      *string   `json:"quality"`
+}
+
+// CatalogueUpsert is what the upserts of items and entities have in
+// common.
+type CatalogueUpsert struct {
+	GameserverID uuid.UUID `json:"gameserverId"`
+	Code         string    `json:"code"`
+	Name         string    `json:"name"`
+	Description  *string   `json:"description,omitempty"`
+}
+
+// validate checks the common fields.
+func (u CatalogueUpsert) validate() error {
+	if err := validateLength("code", u.Code, 1, 255); err != nil {
+		return err
+	}
+	if err := validateLength("name", u.Name, 1, 255); err != nil {
+		return err
+	}
+	if u.Description != nil {
+		return validateLength("description", *u.Description, 0, 10000)
+	}
+	return nil
+}
+
+// Item is an entry of a game server's item catalogue.
+type Item struct {
+	CatalogueEntry
+	Icon    *string `json:"icon"`
+	Quality *string `json:"quality"`
 
 	// GameServer is present only when a search asks for it with extend
 	// "gameServer".
@@ -28,17 +56,14 @@ type Item struct {
 // ItemUpsert creates an item, or updates the one with the same code on the
 // same game server: it stands in for the connector's catalogue sync.
 type ItemUpsert struct {
-	GameserverID uuid.UUID `json:"gameserverId"`
-	Code         string    `json:"code"`
-	Name         string    `json:"name"`
-	Description  *string   `json:"description,omitempty"`
-	Icon         *string   `json:"icon,omitempty"`
-	Quality      *string   `json:"quality,omitempty"`
+	CatalogueUpsert
+	Icon    *string `json:"icon,omitempty"`
+	Quality *string `json:"quality,omitempty"`
 }
 
 // Validate checks the input.
 func (u ItemUpsert) Validate() error {
-	if err := validateCatalogueEntry(u.Code, u.Name, u.Description); err != nil {
+	if err := u.validate(); err != nil {
 		return err
 	}
 	if u.Icon != nil {
@@ -48,20 +73,6 @@ func (u ItemUpsert) Validate() error {
 	}
 	if u.Quality != nil {
 		return validateLength("quality", *u.Quality, 1, 255)
-	}
-	return nil
-}
-
-// validateCatalogueEntry checks what items and entities have in common.
-func validateCatalogueEntry(code, name string, description *string) error {
-	if err := validateLength("code", code, 1, 255); err != nil {
-		return err
-	}
-	if err := validateLength("name", name, 1, 255); err != nil {
-		return err
-	}
-	if description != nil {
-		return validateLength("description", *description, 0, 10000)
 	}
 	return nil
 }

@@ -96,16 +96,16 @@ func TestCatalogue(t *testing.T) {
 	tn := e.newDomain(t, takaro.DomainLimits{MaxGameservers: ptrTo(5)})
 	gs1, gs2 := e.createGameServer(t, tn, uniqueName("gs")), e.createGameServer(t, tn, uniqueName("gs"))
 
-	first := check[*takaro.Item](t)(e.core.UpsertItem(tn.ctx, takaro.ItemUpsert{GameserverID: gs1.ID, Code: "awningWoodShapes:woodDebris07",
-		Name: "Debris", Description: ptrTo("old")}))
-	again := check[*takaro.Item](t)(e.core.UpsertItem(tn.ctx, takaro.ItemUpsert{GameserverID: gs1.ID, Code: "awningWoodShapes:woodDebris07",
-		Name: "Wood debris", Quality: ptrTo("3")}))
+	debris := takaro.CatalogueUpsert{GameserverID: gs1.ID, Code: "awningWoodShapes:woodDebris07", Name: "Debris", Description: ptrTo("old")}
+	first := check[*takaro.Item](t)(e.core.UpsertItem(tn.ctx, takaro.ItemUpsert{CatalogueUpsert: debris}))
+	debris.Name, debris.Description = "Wood debris", nil
+	again := check[*takaro.Item](t)(e.core.UpsertItem(tn.ctx, takaro.ItemUpsert{CatalogueUpsert: debris, Quality: ptrTo("3")}))
 	if again.ID != first.ID || again.Name != "Wood debris" || again.Description != nil || *again.Quality != "3" {
 		t.Errorf("the sync's second sighting: %+v", again)
 	}
-	check[*takaro.Item](t)(e.core.UpsertItem(tn.ctx, takaro.ItemUpsert{GameserverID: gs1.ID, Code: "resourceWood", Name: "Wood"}))
-	other := check[*takaro.Item](t)(e.core.UpsertItem(tn.ctx, takaro.ItemUpsert{GameserverID: gs2.ID, Code: "resourceWood", Name: "Wood"}))
-	_, err := e.core.UpsertItem(tn.ctx, takaro.ItemUpsert{GameserverID: uuid.New(), Code: "x", Name: "x"})
+	check[*takaro.Item](t)(e.core.UpsertItem(tn.ctx, takaro.ItemUpsert{CatalogueUpsert: takaro.CatalogueUpsert{GameserverID: gs1.ID, Code: "resourceWood", Name: "Wood"}}))
+	other := check[*takaro.Item](t)(e.core.UpsertItem(tn.ctx, takaro.ItemUpsert{CatalogueUpsert: takaro.CatalogueUpsert{GameserverID: gs2.ID, Code: "resourceWood", Name: "Wood"}}))
+	_, err := e.core.UpsertItem(tn.ctx, takaro.ItemUpsert{CatalogueUpsert: takaro.CatalogueUpsert{GameserverID: uuid.New(), Code: "x", Name: "x"}})
 	wantCode(t, err, takaro.CodeValidation)
 
 	// Without sortBy, short codes first.
@@ -123,14 +123,14 @@ func TestCatalogue(t *testing.T) {
 		t.Errorf("by id: %+v", got)
 	}
 
-	ent := check[*takaro.Entity](t)(e.core.UpsertEntity(tn.ctx, takaro.EntityUpsert{GameserverID: gs1.ID, Code: "zombie", Name: "Zombie",
+	ent := check[*takaro.Entity](t)(e.core.UpsertEntity(tn.ctx, takaro.EntityUpsert{CatalogueUpsert: takaro.CatalogueUpsert{GameserverID: gs1.ID, Code: "zombie", Name: "Zombie"},
 		Type: ptrTo(takaro.EntityType("hostile")), Metadata: []byte(`{"health":100}`)}))
 	if string(ent.Metadata) != `{"health": 100}` || *ent.Type != "hostile" {
 		t.Errorf("entity: %+v %s", ent, ent.Metadata)
 	}
-	_, err = e.core.UpsertEntity(tn.ctx, takaro.EntityUpsert{GameserverID: gs1.ID, Code: "zombie", Name: "Zombie", Metadata: []byte(`[1]`)})
+	_, err = e.core.UpsertEntity(tn.ctx, takaro.EntityUpsert{CatalogueUpsert: takaro.CatalogueUpsert{GameserverID: gs1.ID, Code: "zombie", Name: "Zombie"}, Metadata: []byte(`[1]`)})
 	wantCode(t, err, takaro.CodeValidation)
-	_, err = e.core.UpsertEntity(tn.ctx, takaro.EntityUpsert{GameserverID: gs1.ID, Code: "zombie", Name: "Zombie", Type: ptrTo(takaro.EntityType("evil"))})
+	_, err = e.core.UpsertEntity(tn.ctx, takaro.EntityUpsert{CatalogueUpsert: takaro.CatalogueUpsert{GameserverID: gs1.ID, Code: "zombie", Name: "Zombie"}, Type: ptrTo(takaro.EntityType("evil"))})
 	wantCode(t, err, takaro.CodeValidation)
 }
 

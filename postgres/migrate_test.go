@@ -339,9 +339,9 @@ func migFillDomain(t *testing.T, d *postgres.DB, name string, linkUser bool) str
 	must(err)
 	_, err = d.CreateBan(ctx, takaro.BanCreate{PlayerID: players[2].ID, IsGlobal: migPtr(true), Reason: migPtr("griefing")})
 	must(err)
-	_, err = d.UpsertItem(ctx, takaro.ItemUpsert{GameserverID: servers[0].ID, Code: "wood", Name: "Wood"})
+	_, err = d.UpsertItem(ctx, takaro.ItemUpsert{CatalogueUpsert: takaro.CatalogueUpsert{GameserverID: servers[0].ID, Code: "wood", Name: "Wood"}})
 	must(err)
-	_, err = d.UpsertEntity(ctx, takaro.EntityUpsert{GameserverID: servers[0].ID, Code: "zombie", Name: "Zombie"})
+	_, err = d.UpsertEntity(ctx, takaro.EntityUpsert{CatalogueUpsert: takaro.CatalogueUpsert{GameserverID: servers[0].ID, Code: "zombie", Name: "Zombie"}})
 	must(err)
 	// What the data core has no method for yet: a user linked to a player,
 	// an API key with a permission, and a session.
