@@ -42,9 +42,6 @@ func BenchmarkCurrencyTransfer(b *testing.B) {
 	rec.on = true
 	must(b, traced.TransferCurrency(tn.ctx, ec.server.ID, from.ID, to.ID, takaro.CurrencyAmount{Currency: 1}))
 	rec.on = false
-	for _, e := range rec.entries {
-		b.Logf("batch %d: %.60s", e.batch, e.sql)
-	}
 	plainCfg := e.db.Config(b)
 	plainCfg.MaxConns = 32 // as openWide's
 	plain, err := pgxpool.NewWithConfig(context.Background(), plainCfg)
