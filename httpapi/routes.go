@@ -26,6 +26,7 @@ func (s *Server) routes() []endpoint {
 		s.entityRoutes(),
 		s.variableRoutes(),
 		s.eventRoutes(),
+		s.trackingRoutes(),
 	} {
 		all = append(all, part...)
 	}

@@ -24,6 +24,7 @@ type Config struct {
 	Players     takaro.PlayerService
 	Variables   takaro.VariableService
 	Events      takaro.EventService
+	Tracking    takaro.TrackingService
 	Auth        takaro.AuthService
 	Currency    takaro.CurrencyService
 	Bans        takaro.BanService
