@@ -184,10 +184,6 @@ func TestShapes(t *testing.T) {
 		sh.checkNotImplemented(route, s.do(method, path, body, root))
 	}
 
-	sh.check("DELETE /gameserver/{gameServerId}/player", s.do(http.MethodDelete, "/gameserver/"+gsID+"/player",
-		map[string]any{"playerIds": []string{otherID, "00000000-0000-4000-8000-000000000000"}}, root))
-	sh.check("DELETE /gameserver/{gameServerId}/player/{playerId}", s.do(http.MethodDelete, "/gameserver/"+gsID+"/player/"+playerID, nil, root))
-
 	// Location history.
 	sh.check("POST /tracking/location/record", s.do(http.MethodPost, "/tracking/location/record", map[string]any{"gameServerId": gsID,
 		"samples": []map[string]any{{"playerId": playerID, "x": 10.5, "y": -3, "z": 64.125, "dimension": "overworld"}}}, root))
@@ -196,6 +192,12 @@ func TestShapes(t *testing.T) {
 		"minX": 0, "maxX": 20, "minY": -5, "maxY": 0, "minZ": 0, "maxZ": 100}, root))
 	sh.check("POST /tracking/location/radius", s.do(http.MethodPost, "/tracking/location/radius", map[string]any{"gameserverId": gsID,
 		"x": 10, "y": -3, "z": 64, "radius": 1}, root))
+
+	// Players leave the game server (after the location history, which
+	// needs them on it).
+	sh.check("DELETE /gameserver/{gameServerId}/player", s.do(http.MethodDelete, "/gameserver/"+gsID+"/player",
+		map[string]any{"playerIds": []string{otherID, "00000000-0000-4000-8000-000000000000"}}, root))
+	sh.check("DELETE /gameserver/{gameServerId}/player/{playerId}", s.do(http.MethodDelete, "/gameserver/"+gsID+"/player/"+playerID, nil, root))
 
 	// Variables.
 	var variable takaro.Variable
