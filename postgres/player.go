@@ -204,7 +204,6 @@ func (db *DB) UpsertPlayerOnGameServer(ctx context.Context, in takaro.PlayerOnGa
 			reference{"playerId", &in.PlayerID, refPlayer}); err != nil {
 			return err
 		}
-		// last_seen moves only when the game reports the player online.
 		err := tx.QueryRow(ctx, `WITH u AS (
 				INSERT INTO player_on_gameserver AS t (domain, player_id, gameserver_id, game_id, online, ping, ip,
 					position_x, position_y, position_z, dimension, playtime_seconds)
@@ -214,7 +213,7 @@ func (db *DB) UpsertPlayerOnGameServer(ctx context.Context, in takaro.PlayerOnGa
 					position_x = coalesce($8, t.position_x), position_y = coalesce($9, t.position_y),
 					position_z = coalesce($10, t.position_z), dimension = coalesce($11, t.dimension),
 					playtime_seconds = coalesce($12, t.playtime_seconds),
-					last_seen = CASE WHEN $5 THEN $13 ELSE t.last_seen END
+					last_seen = $13
 				WHERE t.player_id = excluded.player_id
 				RETURNING t.*)
 			SELECT `+playerOnGameServerObject.build("u")+` FROM u`,
