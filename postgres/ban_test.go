@@ -147,6 +147,9 @@ func TestPlayerOnGameServerState(t *testing.T) {
 	}
 	pog := up(takaro.PlayerOnGameServerUpsert{PlayerID: p1.ID, GameID: "b", Online: ptrTo(true), PositionX: ptrTo(-5), PositionY: ptrTo(64),
 		PositionZ: ptrTo(7), Dimension: ptrTo("nether"), PlaytimeSeconds: ptrTo(60)})
+	if *pog.PositionX != -5 || *pog.PositionZ != 7 || !pog.Online {
+		t.Errorf("created: %+v", pog)
+	}
 	pog = up(takaro.PlayerOnGameServerUpsert{PlayerID: p1.ID, GameID: "b", Online: ptrTo(false), PositionX: ptrTo(1)})
 	if *pog.PositionX != 1 || *pog.PositionY != 64 || *pog.Dimension != "nether" || pog.PlaytimeSeconds != 60 || pog.Online {
 		t.Errorf("after a partial update: %+v", pog)
