@@ -346,8 +346,6 @@ func migFillDomain(t *testing.T, d *postgres.DB, name string, linkUser bool) str
 	must(err)
 	_, err = d.UpsertEntity(ctx, takaro.EntityUpsert{CatalogueUpsert: takaro.CatalogueUpsert{GameserverID: servers[0].ID, Code: "zombie", Name: "Zombie"}})
 	must(err)
-	_, err = d.RecordLocations(ctx, takaro.LocationRecord{GameServerID: servers[0].ID, Samples: []takaro.LocationSample{{PlayerID: players[0].ID, X: 1, Y: 2, Z: 3}}})
-	must(err)
 	// What the data core has no method for yet: a user linked to a player,
 	// an API key with a permission, and a session.
 	must(d.InDomainForTest(ctx, func(tx *postgres.Tx) error {
