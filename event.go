@@ -43,6 +43,11 @@ const (
 	EventCommandExecuted    EventName = "command-executed"
 	EventHookExecuted       EventName = "hook-executed"
 	EventCronJobExecuted    EventName = "cronjob-executed"
+	EventCurrencyAdded      EventName = "currency-added"
+	EventCurrencyDeducted   EventName = "currency-deducted"
+	EventCurrencyResetAll   EventName = "currency-reset-all"
+	EventPlayerBanned       EventName = "player-banned"
+	EventPlayerUnbanned     EventName = "player-unbanned"
 )
 
 // EventNames is every event name the events table accepts: the reference

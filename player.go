@@ -73,6 +73,10 @@ type PlayerOnGameServer struct {
 	Currency        int       `json:"currency"`
 	Ping            *int      `json:"ping"`
 	IP              *string   `json:"ip"`
+	PositionX       *int      `json:"positionX"`
+	PositionY       *int      `json:"positionY"`
+	PositionZ       *int      `json:"positionZ"`
+	Dimension       *string   `json:"dimension"`
 	LastSeen        time.Time `json:"lastSeen"`
 	PlaytimeSeconds int       `json:"playtimeSeconds"`
 
@@ -83,14 +87,22 @@ type PlayerOnGameServer struct {
 }
 
 // PlayerOnGameServerUpsert records that a player is known on a game server
-// under the game's own id.
+// under the game's own id, with what the game last reported of them: it
+// stands in for the connector's player sync. Absent fields are left as
+// they are. Currency is not among them: it changes only through the
+// currency operations, which keep it consistent.
 type PlayerOnGameServerUpsert struct {
-	PlayerID     uuid.UUID `json:"playerId"`
-	GameServerID uuid.UUID `json:"gameServerId"`
-	GameID       string    `json:"gameId"`
-	Online       *bool     `json:"online,omitempty"`
-	Ping         *int      `json:"ping,omitempty"`
-	IP           *string   `json:"ip,omitempty"`
+	PlayerID        uuid.UUID `json:"playerId"`
+	GameServerID    uuid.UUID `json:"gameServerId"`
+	GameID          string    `json:"gameId"`
+	Online          *bool     `json:"online,omitempty"`
+	Ping            *int      `json:"ping,omitempty"`
+	IP              *string   `json:"ip,omitempty"`
+	PositionX       *int      `json:"positionX,omitempty"`
+	PositionY       *int      `json:"positionY,omitempty"`
+	PositionZ       *int      `json:"positionZ,omitempty"`
+	Dimension       *string   `json:"dimension,omitempty"`
+	PlaytimeSeconds *int      `json:"playtimeSeconds,omitempty"`
 }
 
 // Validate checks the input.
@@ -101,7 +113,61 @@ func (u PlayerOnGameServerUpsert) Validate() error {
 	if u.GameServerID == uuid.Nil {
 		return Invalid("gameServerId", "is required")
 	}
-	return validateLength("gameId", u.GameID, 1, 255)
+	if err := validateLength("gameId", u.GameID, 1, 255); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		name string
+		v    *int
+		min  int
+	}{
+		{"ping", u.Ping, 0}, {"playtimeSeconds", u.PlaytimeSeconds, 0},
+		{"positionX", u.PositionX, MinInt32}, {"positionY", u.PositionY, MinInt32}, {"positionZ", u.PositionZ, MinInt32},
+	} {
+		if f.v != nil && (*f.v < f.min || *f.v > MaxInt32) {
+			return Invalid(f.name, "must be between %d and %d", f.min, MaxInt32)
+		}
+	}
+	if u.IP != nil {
+		if err := validateLength("ip", *u.IP, 1, 64); err != nil {
+			return err
+		}
+	}
+	if u.Dimension != nil {
+		return validateLength("dimension", *u.Dimension, 1, 255)
+	}
+	return nil
+}
+
+// PlayerOnGameServerBulkDelete names the players to remove from one game
+// server.
+type PlayerOnGameServerBulkDelete struct {
+	PlayerIDs []uuid.UUID `json:"playerIds"`
+}
+
+// MaxBulkDelete is the most players one bulk delete takes.
+const MaxBulkDelete = 1000
+
+// Validate checks the input.
+func (d PlayerOnGameServerBulkDelete) Validate() error {
+	if len(d.PlayerIDs) < 1 || len(d.PlayerIDs) > MaxBulkDelete {
+		return Invalid("playerIds", "must hold between 1 and %d ids", MaxBulkDelete)
+	}
+	return nil
+}
+
+// BulkDeleteResult says which players a bulk delete removed from the game
+// server and why the others were not.
+type BulkDeleteResult struct {
+	Deleted int               `json:"deleted"`
+	Failed  int               `json:"failed"`
+	Errors  []BulkDeleteError `json:"errors"`
+}
+
+// BulkDeleteError is one player a bulk delete did not remove.
+type BulkDeleteError struct {
+	PlayerID uuid.UUID `json:"playerId"`
+	Reason   string    `json:"reason"`
 }
 
 // PlayerService manages the players of the domain in the context's
@@ -136,4 +202,11 @@ type PlayerService interface {
 	FindPlayerOnGameServer(ctx context.Context, gameServerID, playerID uuid.UUID) (*PlayerOnGameServer, error)
 	// FindPlayerOnGameServers searches presences. Errors: CodeValidation.
 	FindPlayerOnGameServers(ctx context.Context, q Query) (*Page[PlayerOnGameServer], error)
+	// DeletePlayerOnGameServer removes a player from a game server (their
+	// currency there included; the player stays) and records
+	// player-deleted. Errors: CodeNotFound.
+	DeletePlayerOnGameServer(ctx context.Context, gameServerID, playerID uuid.UUID) error
+	// DeletePlayersOnGameServer removes several players from a game server
+	// at once, recording player-deleted for each. Errors: CodeValidation.
+	DeletePlayersOnGameServer(ctx context.Context, gameServerID uuid.UUID, in PlayerOnGameServerBulkDelete) (*BulkDeleteResult, error)
 }

@@ -8,6 +8,12 @@ import (
 	"unicode/utf8"
 )
 
+// The range of PostgreSQL's integer, the type of counters and coordinates.
+const (
+	MinInt32 = -1 << 31
+	MaxInt32 = 1<<31 - 1
+)
+
 // validateLength checks that s has between lo and hi characters.
 func validateLength(field, s string, lo, hi int) error {
 	if !utf8.ValidString(s) {

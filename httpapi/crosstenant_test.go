@@ -63,8 +63,15 @@ type xtWorld struct {
 	// (GENERIC, with an identity token).
 	gs1, gs2 string
 	// Players: p1 (on gs1, holding role everywhere) and p2 (on gs2,
-	// holding role on gs2 only until an hour from now).
+	// holding role on gs2 only until an hour from now, and on gs1).
 	p1, p2 string
+	// Presences: pog1 (p1 on gs1, holding 100), pog2 (p2 on gs2), pog3
+	// (p2 on gs1, holding 50).
+	pog1, pog2, pog3 string
+	// Bans: ban (p1 on gs1) and globalBan (p2 everywhere).
+	ban, globalBan string
+	// The catalogue of gs1: one item and one entity.
+	item, entity string
 	// Variables: global, scoped to gs1, to p1, and to both.
 	vars []string
 	// event was recorded through POST /event and names gs1, p1 and u1.
@@ -167,9 +174,27 @@ func xtNewWorld(t *testing.T, s *testServer) *xtWorld {
 		"xboxLiveId": w.tag + "-xbox", "platformId": w.tag + "-platform"}, &v)
 	w.p2 = v.ID
 	w.call(t, http.MethodPost, "/gameserver/player", map[string]any{"playerId": w.p1, "gameServerId": w.gs1,
-		"gameId": w.tag + "-game1", "online": true, "ping": 20, "ip": w.tag + "-ip"}, nil)
+		"gameId": w.tag + "-game1", "online": true, "ping": 20, "ip": w.tag + "-ip", "positionX": 1, "positionY": 2,
+		"positionZ": 3, "dimension": w.tag + "-dim"}, &v)
+	w.pog1 = v.ID
 	w.call(t, http.MethodPost, "/gameserver/player", map[string]any{"playerId": w.p2, "gameServerId": w.gs2,
-		"gameId": w.tag + "-game2"}, nil)
+		"gameId": w.tag + "-game2"}, &v)
+	w.pog2 = v.ID
+	w.call(t, http.MethodPost, "/gameserver/player", map[string]any{"playerId": w.p2, "gameServerId": w.gs1,
+		"gameId": w.tag + "-game3"}, &v)
+	w.pog3 = v.ID
+	w.call(t, http.MethodPost, "/gameserver/"+w.gs1+"/player/"+w.p1+"/currency", map[string]any{"currency": 100}, nil)
+	w.call(t, http.MethodPost, "/gameserver/"+w.gs1+"/player/"+w.p2+"/currency", map[string]any{"currency": 50}, nil)
+	w.call(t, http.MethodPost, "/player/ban", map[string]any{"playerId": w.p1, "gameServerId": w.gs1, "reason": w.tag + "-reason"}, &v)
+	w.ban = v.ID
+	w.call(t, http.MethodPost, "/player/ban", map[string]any{"playerId": w.p2, "isGlobal": true, "until": inAnHour}, &v)
+	w.globalBan = v.ID
+	w.call(t, http.MethodPost, "/items", map[string]any{"gameserverId": w.gs1, "code": w.tag + "-item", "name": w.tag + "-item-name",
+		"description": w.tag + "-item-description", "quality": "3"}, &v)
+	w.item = v.ID
+	w.call(t, http.MethodPost, "/entities", map[string]any{"gameserverId": w.gs1, "code": w.tag + "-entity", "name": w.tag + "-entity-name",
+		"type": "hostile", "metadata": map[string]any{"note": w.tag + "-meta"}}, &v)
+	w.entity = v.ID
 	// Where p1 and p2 were: one position each.
 	w.call(t, http.MethodPost, "/tracking/location/record", map[string]any{"gameServerId": w.gs1,
 		"samples": []map[string]any{{"playerId": w.p1, "x": 1, "y": 2, "z": 3}}}, nil)
@@ -277,7 +302,8 @@ func (w *xtWorld) collectIDs(t *testing.T) {
 	}
 	add(w.s.do(http.MethodGet, "/apikey", nil, w.tn.auth()).expect(t, http.StatusOK).Raw)
 	for _, id := range []string{w.root, w.u1, w.u2, w.role, w.gs1, w.gs2, w.p1, w.p2, w.event, w.apiKey, w.rootKeyID,
-		w.module, w.latest, w.tagged, w.command, w.argument, w.hook, w.cron, w.helper} {
+		w.module, w.latest, w.tagged, w.command, w.argument, w.hook, w.cron, w.helper,
+		w.pog1, w.pog2, w.pog3, w.ban, w.globalBan, w.item, w.entity} {
 		if !w.ids[id] {
 			t.Fatalf("id %s of %s was not found by its own searches", id, w.tn.ID)
 		}
@@ -487,6 +513,100 @@ var xtRoutes = map[string]xtRoute{
 	"POST /gameserver/player/search": {search: true, extend: []string{"gameServer", "player"}},
 	"GET /gameserver/{gameServerId}/player/{playerId}": {attempts: func(a, b *xtWorld) []xtAttempt {
 		return xtCombos("presence", map[string][2]string{"gameServerId": {a.gs1, b.gs1}, "playerId": {a.p1, b.p1}}, nil)
+	}},
+	"DELETE /gameserver/{gameServerId}/player/{playerId}": {attempts: func(a, b *xtWorld) []xtAttempt {
+		return xtCombos("presence", map[string][2]string{"gameServerId": {a.gs1, b.gs1}, "playerId": {a.p1, b.p1}}, nil)
+	}},
+	"DELETE /gameserver/{gameServerId}/player": {attempts: func(a, b *xtWorld) []xtAttempt {
+		return []xtAttempt{
+			{name: "B's players from B's game server", params: map[string]string{"gameServerId": b.gs1},
+				body: map[string]any{"playerIds": []string{b.p1, b.p2}}},
+			{name: "A's player from B's game server", params: map[string]string{"gameServerId": b.gs1},
+				body: map[string]any{"playerIds": []string{a.p1}}},
+			// B's player is simply not on A's game server: A hears that of
+			// the id it sent, and nothing is deleted. (gs2 and p1, so that
+			// nothing is deleted when A and B are the same world either.)
+			{name: "B's player from A's game server", own: true, params: map[string]string{"gameServerId": a.gs2},
+				body: map[string]any{"playerIds": []string{b.p1}}},
+		}
+	}},
+	"POST /gameserver/{gameServerId}/player/{playerId}/currency":        {attempts: xtBalance},
+	"POST /gameserver/{gameServerId}/player/{playerId}/add-currency":    {attempts: xtBalance},
+	"POST /gameserver/{gameServerId}/player/{playerId}/deduct-currency": {attempts: xtBalance},
+	"POST /gameserver/{gameServerId}/player/{sender}/{receiver}/transfer": {attempts: func(a, b *xtWorld) []xtAttempt {
+		return xtCombos("transfer", map[string][2]string{"gameServerId": {a.gs1, b.gs1}, "sender": {a.pog1, b.pog1},
+			"receiver": {a.pog3, b.pog3}}, map[string]any{"currency": 5})
+	}},
+	"POST /gameserver/{id}/reset-currency": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return xtEach(nil, b.gs1, b.gs2)
+	}},
+	"POST /player/ban/search": {search: true, extend: []string{"gameServer", "player"}},
+	"GET /player/ban/{id}": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return xtEach(nil, b.ban, b.globalBan)
+	}},
+	"POST /player/ban": {attempts: func(a, b *xtWorld) []xtAttempt {
+		return []xtAttempt{
+			{name: "B's player everywhere", body: map[string]any{"playerId": b.p1, "isGlobal": true}},
+			{name: "B's player on A's game server", body: map[string]any{"playerId": b.p1, "gameServerId": a.gs2}},
+			{name: "A's player on B's game server", body: map[string]any{"playerId": a.p2, "gameServerId": b.gs2}},
+		}
+	}},
+	"PUT /player/ban/{id}": {attempts: func(a, b *xtWorld) []xtAttempt {
+		return slices.Concat(xtEach(map[string]any{"reason": "changed by A"}, b.ban, b.globalBan), []xtAttempt{
+			{name: "A's ban moved to B's player", params: map[string]string{"id": a.ban}, body: map[string]any{"playerId": b.p1}},
+			{name: "A's ban moved to B's game server", params: map[string]string{"id": a.ban}, body: map[string]any{"gameServerId": b.gs2}},
+		})
+	}},
+	"DELETE /player/ban/{id}": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return xtEach(nil, b.ban, b.globalBan)
+	}},
+	"GET /gameserver/{id}/bans": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return xtEach(nil, b.gs1, b.gs2)
+	}},
+
+	"POST /items/search": {search: true, extend: []string{"gameServer"}},
+	"GET /items/{id}": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return xtEach(nil, b.item)
+	}},
+	"POST /items": {attempts: func(a, b *xtWorld) []xtAttempt {
+		return []xtAttempt{{name: "on B's game server", body: map[string]any{"gameserverId": b.gs1, "code": b.tag + "-item", "name": "by A"}}}
+	}},
+	"POST /entities/search": {search: true},
+	"GET /entities/{id}": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return xtEach(nil, b.entity)
+	}},
+	"POST /entities": {attempts: func(a, b *xtWorld) []xtAttempt {
+		return []xtAttempt{{name: "on B's game server", body: map[string]any{"gameserverId": b.gs1, "code": b.tag + "-entity", "name": "by A"}}}
+	}},
+
+	// The routes that need a game connector check the game server and
+	// player they name first, as every other route does.
+	"POST /gameserver/{gameServerId}/player/{playerId}/giveItem": {attempts: xtLive(map[string]any{"name": "wood", "amount": 1, "quality": "1"})},
+	"POST /gameserver/{gameServerId}/player/{playerId}/kick":     {attempts: xtLive(map[string]any{"reason": "by A"})},
+	"POST /gameserver/{gameServerId}/player/{playerId}/teleport": {attempts: xtLive(map[string]any{"x": 1, "y": 2, "z": 3})},
+	"POST /gameserver/{gameServerId}/player/{playerId}/ban":      {attempts: xtLive(map[string]any{"reason": "by A"})},
+	"POST /gameserver/{gameServerId}/player/{playerId}/unban":    {attempts: xtLive(nil)},
+	"POST /gameserver/{id}/command": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return xtEach(map[string]any{"command": "say hi"}, b.gs1, b.gs2)
+	}},
+	"POST /gameserver/{id}/message": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return xtEach(map[string]any{"message": "hi"}, b.gs1, b.gs2)
+	}},
+	"POST /gameserver/{id}/shutdown": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return xtEach(nil, b.gs1, b.gs2)
+	}},
+	"GET /gameserver/{id}/reachability": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return xtEach(nil, b.gs1, b.gs2)
+	}},
+	"GET /gameserver/{id}/map/info": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return xtEach(nil, b.gs1, b.gs2)
+	}},
+	"GET /gameserver/{id}/map/tile/{x}/{y}/{z}": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return []xtAttempt{{name: "B's gs1", params: map[string]string{"id": b.gs1, "x": "0", "y": "0", "z": "0"}}}
+	}},
+	"POST /gameserver/reachability": {attempts: func(*xtWorld, *xtWorld) []xtAttempt {
+		return []xtAttempt{{name: "no game server of anyone's", own: true, want: http.StatusNotImplemented,
+			body: map[string]any{"connectionInfo": "{}", "type": "MOCK"}}}
 	}},
 	"POST /gameserver/player": {attempts: func(a, b *xtWorld) []xtAttempt {
 		return []xtAttempt{
@@ -709,6 +829,21 @@ var xtModuleRoutes = map[string]xtRoute{
 func init() {
 	for k, v := range xtModuleRoutes {
 		xtRoutes[k] = v
+	}
+}
+
+// xtBalance are the attempts on a balance route: every combination of
+// A's and B's game server and player.
+func xtBalance(a, b *xtWorld) []xtAttempt {
+	return xtCombos("balance", map[string][2]string{"gameServerId": {a.gs1, b.gs1}, "playerId": {a.p1, b.p1}},
+		map[string]any{"currency": 5})
+}
+
+// xtLive returns the attempts on a route that acts on a player on a live
+// game server.
+func xtLive(body any) func(a, b *xtWorld) []xtAttempt {
+	return func(a, b *xtWorld) []xtAttempt {
+		return xtCombos("player", map[string][2]string{"gameServerId": {a.gs1, b.gs1}, "playerId": {a.p1, b.p1}}, body)
 	}
 }
 
@@ -1219,6 +1354,15 @@ func xtSnapshot(t *testing.T, w *xtWorld, searches bool) map[string]string {
 	read(http.MethodGet, "/event/"+w.event, nil)
 	read(http.MethodGet, "/gameserver/"+w.gs1+"/player/"+w.p1, nil)
 	read(http.MethodGet, "/gameserver/"+w.gs2+"/player/"+w.p2, nil)
+	read(http.MethodGet, "/gameserver/"+w.gs1+"/player/"+w.p2, nil)
+	for _, id := range []string{w.ban, w.globalBan} {
+		read(http.MethodGet, "/player/ban/"+id, nil)
+	}
+	read(http.MethodGet, "/items/"+w.item, nil)
+	read(http.MethodGet, "/entities/"+w.entity, nil)
+	for _, id := range []string{w.gs1, w.gs2} {
+		read(http.MethodGet, "/gameserver/"+id+"/bans", nil)
+	}
 	if searches {
 		for path, rc := range xtRoutes {
 			if rc.search {

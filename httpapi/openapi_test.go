@@ -726,7 +726,7 @@ func TestOpenAPIResponsesMatchTheDocument(t *testing.T) {
 						body = at.body
 					}
 					res := s.do(r.Method, path, body, h)
-					if r.Method == http.MethodGet && res.Status != http.StatusOK {
+					if r.Method == http.MethodGet && res.Status != http.StatusOK && !r.NotImplemented {
 						t.Errorf("%s %s: status %d: %s", r.Method, path, res.Status, res.Raw)
 					}
 					check(t, r, path, res)

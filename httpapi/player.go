@@ -47,9 +47,17 @@ func (s *Server) playerRoutes() []endpoint {
 			func(r *request) (*takaro.PlayerOnGameServer, error) {
 				return c.Players.FindPlayerOnGameServer(r.Context(), r.idParam("gameServerId"), r.idParam("playerId"))
 			}).need(takaro.PermReadPlayers),
-		bodyHandler(http.MethodPost, "/gameserver/player", "Record a player's presence on a game server", "PlayerOnGameServer",
-			func(r *request, in *takaro.PlayerOnGameServerUpsert) (*takaro.PlayerOnGameServer, error) {
+		bodyHandler(http.MethodPost, "/gameserver/player", "Record a player's presence on a game server and what the game reports of them",
+			"PlayerOnGameServer", func(r *request, in *takaro.PlayerOnGameServerUpsert) (*takaro.PlayerOnGameServer, error) {
 				return c.Players.UpsertPlayerOnGameServer(r.Context(), *in)
+			}).need(takaro.PermManagePlayers),
+		handler(http.MethodDelete, "/gameserver/{gameServerId}/player/{playerId}", "Remove a player from a game server", "PlayerOnGameServer",
+			func(r *request) (*empty, error) {
+				return none(c.Players.DeletePlayerOnGameServer(r.Context(), r.idParam("gameServerId"), r.idParam("playerId")))
+			}).need(takaro.PermManagePlayers),
+		bodyHandler(http.MethodDelete, "/gameserver/{gameServerId}/player", "Remove several players from a game server", "PlayerOnGameServer",
+			func(r *request, in *takaro.PlayerOnGameServerBulkDelete) (*takaro.BulkDeleteResult, error) {
+				return c.Players.DeletePlayersOnGameServer(r.Context(), r.idParam("gameServerId"), *in)
 			}).need(takaro.PermManagePlayers),
 	}
 }

@@ -32,6 +32,10 @@ type Config struct {
 	Functions   takaro.FunctionService
 	Tracking    takaro.TrackingService
 	Auth        takaro.AuthService
+	Currency    takaro.CurrencyService
+	Bans        takaro.BanService
+	Items       takaro.ItemService
+	Entities    takaro.EntityService
 
 	// SearchFields describes what each resource's search accepts, for the
 	// OpenAPI document; nil leaves the lists out.
@@ -151,6 +155,9 @@ type Route struct {
 	Public, Admin bool
 	Permissions   []string
 	HasBody       bool
+	// NotImplemented routes act on a live game server, which the data
+	// core cannot: after their checks they answer 501.
+	NotImplemented bool
 }
 
 // Routes lists every API route (not the health, metrics and documentation
@@ -159,7 +166,7 @@ func (s *Server) Routes() []Route {
 	out := make([]Route, len(s.endpoints))
 	for i, e := range s.endpoints {
 		out[i] = Route{Method: e.method, Path: e.path, Public: e.access == public, Admin: e.access == admin,
-			Permissions: e.permissions, HasBody: e.body != nil}
+			Permissions: e.permissions, HasBody: e.body != nil, NotImplemented: e.notImplemented}
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/gotakaro/takaro"
@@ -28,6 +29,15 @@ func (sh *shapes) check(route string, r *response) *response {
 func (sh *shapes) checkStatus(route string, status int, r *response) {
 	sh.t.Helper()
 	r.expect(sh.t, status)
+	assertGolden(sh.t, route, r, sh.literals...)
+	sh.seen[route] = true
+}
+
+// checkNotImplemented expects 501 NotImplementedError and compares the
+// response with the route's golden file.
+func (sh *shapes) checkNotImplemented(route string, r *response) {
+	sh.t.Helper()
+	r.expect(sh.t, http.StatusNotImplemented, "NotImplementedError")
 	assertGolden(sh.t, route, r, sh.literals...)
 	sh.seen[route] = true
 }
@@ -212,7 +222,68 @@ func TestShapes(t *testing.T) {
 	sh.check("POST /gameserver/player", s.do(http.MethodPost, "/gameserver/player", map[string]any{"playerId": playerID, "gameServerId": gsID,
 		"gameId": "game-1", "online": true, "ping": 42, "ip": "192.0.2.7"}, root))
 	sh.check("GET /gameserver/{gameServerId}/player/{playerId}", s.do(http.MethodGet, "/gameserver/"+gsID+"/player/"+playerID, nil, root))
-	sh.check("POST /gameserver/player/search", s.do(http.MethodPost, "/gameserver/player/search", map[string]any{"filters": map[string]any{"playerId": []string{playerID}}}, root))
+	sh.check("POST /gameserver/player/search", s.do(http.MethodPost, "/gameserver/player/search", map[string]any{"filters": map[string]any{"playerId": []string{playerID}},
+		"sortBy": "gameId"}, root))
+
+	// Currency, between two players on the game server.
+	var other takaro.Player
+	s.do(http.MethodPost, "/player", map[string]any{"name": "Other Player", "steamId": "76561198000000002"}, root).expect(t, http.StatusOK).decode(t, &other)
+	otherID := other.ID.String()
+	var pog, otherPOG takaro.PlayerOnGameServer
+	s.do(http.MethodGet, "/gameserver/"+gsID+"/player/"+playerID, nil, root).expect(t, http.StatusOK).decode(t, &pog)
+	s.do(http.MethodPost, "/gameserver/player", map[string]any{"playerId": otherID, "gameServerId": gsID, "gameId": "game-2",
+		"positionX": -10, "positionY": 64, "positionZ": 300, "dimension": "overworld", "playtimeSeconds": 3600}, root).expect(t, http.StatusOK).decode(t, &otherPOG)
+	balance := "/gameserver/" + gsID + "/player/" + playerID
+	sh.check("POST /gameserver/{gameServerId}/player/{playerId}/currency", s.do(http.MethodPost, balance+"/currency", map[string]any{"currency": 100}, root))
+	sh.check("POST /gameserver/{gameServerId}/player/{playerId}/add-currency", s.do(http.MethodPost, balance+"/add-currency", map[string]any{"currency": 20}, root))
+	sh.check("POST /gameserver/{gameServerId}/player/{playerId}/deduct-currency", s.do(http.MethodPost, balance+"/deduct-currency", map[string]any{"currency": 5}, root))
+	sh.check("POST /gameserver/{gameServerId}/player/{sender}/{receiver}/transfer", s.do(http.MethodPost,
+		"/gameserver/"+gsID+"/player/"+pog.ID.String()+"/"+otherPOG.ID.String()+"/transfer", map[string]any{"currency": 15}, root))
+	sh.check("POST /gameserver/{id}/reset-currency", s.do(http.MethodPost, "/gameserver/"+gsID+"/reset-currency", nil, root))
+
+	// Bans.
+	var ban takaro.Ban
+	sh.check("POST /player/ban", s.do(http.MethodPost, "/player/ban", map[string]any{"playerId": playerID, "gameServerId": gsID, "reason": "griefing",
+		"until": "2099-01-01T00:00:00Z"}, root)).decode(t, &ban)
+	banID := ban.ID.String()
+	sh.check("GET /player/ban/{id}", s.do(http.MethodGet, "/player/ban/"+banID, nil, root))
+	sh.check("PUT /player/ban/{id}", s.do(http.MethodPut, "/player/ban/"+banID, map[string]any{"reason": "griefing again"}, root))
+	sh.check("POST /player/ban/search", s.do(http.MethodPost, "/player/ban/search", map[string]any{"filters": map[string]any{"isGlobal": false},
+		"extend": []string{"player"}}, root))
+	sh.check("GET /gameserver/{id}/bans", s.do(http.MethodGet, "/gameserver/"+gsID+"/bans", nil, root))
+	sh.check("DELETE /player/ban/{id}", s.do(http.MethodDelete, "/player/ban/"+banID, nil, root))
+
+	// The catalogue.
+	var item takaro.Item
+	sh.check("POST /items", s.do(http.MethodPost, "/items", map[string]any{"gameserverId": gsID, "code": "woodPlank", "name": "Wooden plank",
+		"description": "A plank", "icon": "plank.png", "quality": "6"}, root)).decode(t, &item)
+	sh.check("GET /items/{id}", s.do(http.MethodGet, "/items/"+item.ID.String(), nil, root))
+	sh.check("POST /items/search", s.do(http.MethodPost, "/items/search", map[string]any{"search": map[string]any{"name": []string{"plank"}}}, root))
+	var entity takaro.Entity
+	sh.check("POST /entities", s.do(http.MethodPost, "/entities", map[string]any{"gameserverId": gsID, "code": "zombieBoe", "name": "Boe",
+		"type": "hostile", "metadata": map[string]any{"health": 100}}, root)).decode(t, &entity)
+	sh.check("GET /entities/{id}", s.do(http.MethodGet, "/entities/"+entity.ID.String(), nil, root))
+	sh.check("POST /entities/search", s.do(http.MethodPost, "/entities/search", map[string]any{"filters": map[string]any{"type": []string{"hostile"}}}, root))
+
+	// What needs a game connector: 501, after the checks.
+	for route, body := range map[string]any{
+		"POST /gameserver/{gameServerId}/player/{playerId}/giveItem": map[string]any{"name": "woodPlank", "amount": 1, "quality": "6"},
+		"POST /gameserver/{gameServerId}/player/{playerId}/kick":     map[string]any{"reason": "afk"},
+		"POST /gameserver/{gameServerId}/player/{playerId}/teleport": map[string]any{"x": 1, "y": 2, "z": 3},
+		"POST /gameserver/{gameServerId}/player/{playerId}/ban":      map[string]any{"reason": "griefing"},
+		"POST /gameserver/{gameServerId}/player/{playerId}/unban":    nil,
+		"POST /gameserver/{id}/command":                              map[string]any{"command": "help"},
+		"POST /gameserver/{id}/message":                              map[string]any{"message": "hello"},
+		"POST /gameserver/{id}/shutdown":                             nil,
+		"GET /gameserver/{id}/reachability":                          nil,
+		"GET /gameserver/{id}/map/info":                              nil,
+		"GET /gameserver/{id}/map/tile/{x}/{y}/{z}":                  nil,
+		"POST /gameserver/reachability":                              map[string]any{"connectionInfo": "{}", "type": "MOCK"},
+	} {
+		method, path, _ := strings.Cut(route, " ")
+		path = strings.NewReplacer("{gameServerId}", gsID, "{id}", gsID, "{playerId}", playerID, "{x}", "1", "{y}", "2", "{z}", "3").Replace(path)
+		sh.checkNotImplemented(route, s.do(method, path, body, root))
+	}
 
 	// Location history.
 	sh.check("POST /tracking/location/record", s.do(http.MethodPost, "/tracking/location/record", map[string]any{"gameServerId": gsID,
@@ -222,6 +293,12 @@ func TestShapes(t *testing.T) {
 		"minX": 0, "maxX": 20, "minY": -5, "maxY": 0, "minZ": 0, "maxZ": 100}, root))
 	sh.check("POST /tracking/location/radius", s.do(http.MethodPost, "/tracking/location/radius", map[string]any{"gameserverId": gsID,
 		"x": 10, "y": -3, "z": 64, "radius": 1}, root))
+
+	// Players leave the game server (after the location history, which
+	// needs them on it).
+	sh.check("DELETE /gameserver/{gameServerId}/player", s.do(http.MethodDelete, "/gameserver/"+gsID+"/player",
+		map[string]any{"playerIds": []string{otherID, "00000000-0000-4000-8000-000000000000"}}, root))
+	sh.check("DELETE /gameserver/{gameServerId}/player/{playerId}", s.do(http.MethodDelete, "/gameserver/"+gsID+"/player/"+playerID, nil, root))
 
 	// Variables.
 	var variable takaro.Variable

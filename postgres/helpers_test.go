@@ -172,6 +172,9 @@ func (e *env) fill(t testing.TB, tn *tenant) *fixture {
 	}))
 	check[*takaro.Setting](t)(e.core.SetSetting(tn.ctx, takaro.SettingCommandPrefix, takaro.SettingSet{Value: "!", GameServerID: &f.GameServer.ID}))
 	f.Module = e.fillModule(t, tn, f.GameServer.ID)
+	check[*takaro.Ban](t)(e.core.CreateBan(tn.ctx, takaro.BanCreate{PlayerID: f.Player.ID, GameServerID: &f.GameServer.ID}))
+	check[*takaro.Item](t)(e.core.UpsertItem(tn.ctx, takaro.ItemUpsert{CatalogueUpsert: takaro.CatalogueUpsert{GameserverID: f.GameServer.ID, Code: "fill", Name: "Fill"}}))
+	check[*takaro.Entity](t)(e.core.UpsertEntity(tn.ctx, takaro.EntityUpsert{CatalogueUpsert: takaro.CatalogueUpsert{GameserverID: f.GameServer.ID, Code: "fill", Name: "Fill"}}))
 	must(t, e.core.InDomainForTest(tn.ctx, func(tx *postgres.Tx) error {
 		if _, err := tx.Exec(tn.ctx, "UPDATE users SET player_id = $2 WHERE domain = $1 AND id = $3",
 			tx.Domain, f.Player.ID, tn.rootUserID()); err != nil {

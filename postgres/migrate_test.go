@@ -382,6 +382,12 @@ func migFillDomain(t *testing.T, d *postgres.DB, name string, linkUser bool) str
 	_, err = d.CreateEvent(ctx, takaro.EventCreate{EventName: takaro.EventPlayerLinked, PlayerID: &players[0].ID, UserID: &user.ID,
 		Meta: json.RawMessage(`{"source":"migration test"}`)})
 	must(err)
+	_, err = d.CreateBan(ctx, takaro.BanCreate{PlayerID: players[2].ID, IsGlobal: migPtr(true), Reason: migPtr("griefing")})
+	must(err)
+	_, err = d.UpsertItem(ctx, takaro.ItemUpsert{CatalogueUpsert: takaro.CatalogueUpsert{GameserverID: servers[0].ID, Code: "wood", Name: "Wood"}})
+	must(err)
+	_, err = d.UpsertEntity(ctx, takaro.EntityUpsert{CatalogueUpsert: takaro.CatalogueUpsert{GameserverID: servers[0].ID, Code: "zombie", Name: "Zombie"}})
+	must(err)
 	// What the data core has no method for yet: a user linked to a player,
 	// an API key with a permission, and a session.
 	must(d.InDomainForTest(ctx, func(tx *postgres.Tx) error {

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -31,7 +32,8 @@ var playerRelation = `(SELECT ` + playerObject.build("p") + ` FROM players p WHE
 var playerOnGameServerObject = jsonFields{
 	{"id", "id"}, {"createdAt", "created_at"}, {"updatedAt", "updated_at"}, {"playerId", "player_id"},
 	{"gameServerId", "gameserver_id"}, {"gameId", "game_id"}, {"online", "online"}, {"currency", "currency"},
-	{"ping", "ping"}, {"ip", "ip"}, {"lastSeen", "last_seen"}, {"playtimeSeconds", "playtime_seconds"},
+	{"ping", "ping"}, {"ip", "ip"}, {"positionX", "position_x"}, {"positionY", "position_y"}, {"positionZ", "position_z"},
+	{"dimension", "dimension"}, {"lastSeen", "last_seen"}, {"playtimeSeconds", "playtime_seconds"},
 }
 
 var playerSearch = &searchSpec{
@@ -59,10 +61,13 @@ var playerOnGameServerSearch = &searchSpec{
 	table:  "player_on_gameserver",
 	object: playerOnGameServerObject,
 	fields: withCommonFields(map[string]field{
-		"gameId":          {column: "t.game_id", kind: kindText, ops: opFilter | opSearch},
+		"gameId":          {column: "t.game_id", kind: kindText, ops: opFilter | opSearch | opSort},
 		"gameServerId":    {column: "t.gameserver_id", kind: kindUUID, ops: opFilter},
 		"playerId":        {column: "t.player_id", kind: kindUUID, ops: opFilter},
-		"online":          {column: "t.online", kind: kindBool, ops: opFilter},
+		"online":          {column: "t.online", kind: kindBool, ops: opFilter | opSort},
+		"ip":              {column: "t.ip", kind: kindText, ops: opFilter | opSearch},
+		"dimension":       {column: "t.dimension", kind: kindText, ops: opFilter},
+		"ping":            {column: "t.ping", kind: kindInt, ops: opRange | opSort},
 		"currency":        {column: "t.currency", kind: kindInt, ops: opRange | opSort},
 		"lastSeen":        {column: "t.last_seen", kind: kindTime, ops: opRange | opSort},
 		"playtimeSeconds": {column: "t.playtime_seconds", kind: kindInt, ops: opRange | opSort},
@@ -199,13 +204,21 @@ func (db *DB) UpsertPlayerOnGameServer(ctx context.Context, in takaro.PlayerOnGa
 			reference{"playerId", &in.PlayerID, refPlayer}); err != nil {
 			return err
 		}
-		err := tx.QueryRow(ctx, `INSERT INTO player_on_gameserver AS t (domain, player_id, gameserver_id, game_id, online, ping, ip)
-			VALUES ($1, $2, $3, $4, coalesce($5, false), $6, $7)
-			ON CONFLICT (domain, gameserver_id, game_id) DO UPDATE SET
-				online = coalesce($5, t.online), ping = coalesce($6, t.ping), ip = coalesce($7, t.ip), last_seen = now()
-			WHERE t.player_id = excluded.player_id
-			RETURNING `+playerOnGameServerObject.build("t"),
-			tx.Domain, in.PlayerID, in.GameServerID, in.GameID, in.Online, in.Ping, in.IP).Scan(&pog)
+		err := tx.QueryRow(ctx, `WITH u AS (
+				INSERT INTO player_on_gameserver AS t (domain, player_id, gameserver_id, game_id, online, ping, ip,
+					position_x, position_y, position_z, dimension, playtime_seconds)
+				VALUES ($1, $2, $3, $4, coalesce($5, false), $6, $7, $8, $9, $10, $11, coalesce($12, 0))
+				ON CONFLICT (domain, gameserver_id, game_id) DO UPDATE SET
+					online = coalesce($5, t.online), ping = coalesce($6, t.ping), ip = coalesce($7, t.ip),
+					position_x = coalesce($8, t.position_x), position_y = coalesce($9, t.position_y),
+					position_z = coalesce($10, t.position_z), dimension = coalesce($11, t.dimension),
+					playtime_seconds = coalesce($12, t.playtime_seconds),
+					last_seen = $13
+				WHERE t.player_id = excluded.player_id
+				RETURNING t.*)
+			SELECT `+playerOnGameServerObject.build("u")+` FROM u`,
+			tx.Domain, in.PlayerID, in.GameServerID, in.GameID, in.Online, in.Ping, in.IP,
+			in.PositionX, in.PositionY, in.PositionZ, in.Dimension, in.PlaytimeSeconds, time.Now()).Scan(&pog)
 		if errors.Is(err, pgx.ErrNoRows) {
 			// The game id is taken by another player on this server.
 			return takaro.Errorf(takaro.CodeConflict, "Game id %s belongs to another player on this game server", in.GameID)
@@ -242,4 +255,74 @@ func (db *DB) FindPlayerOnGameServer(ctx context.Context, gameServerID, playerID
 // FindPlayerOnGameServers searches presences.
 func (db *DB) FindPlayerOnGameServers(ctx context.Context, q takaro.Query) (*takaro.Page[takaro.PlayerOnGameServer], error) {
 	return search[takaro.PlayerOnGameServer](ctx, db, playerOnGameServerSearch, q)
+}
+
+// notOnGameServer is the reference's reason for a player a bulk delete
+// could not remove.
+const notOnGameServer = "POG not found for player on this gameserver"
+
+// DeletePlayerOnGameServer removes a player from a game server.
+func (db *DB) DeletePlayerOnGameServer(ctx context.Context, gameServerID, playerID uuid.UUID) error {
+	var deleted []uuid.UUID
+	err := db.inDomain(ctx, func(tx *Tx) error {
+		var err error
+		deleted, err = deletePlayersOnGameServer(ctx, tx, gameServerID, []uuid.UUID{playerID})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if len(deleted) == 0 {
+		return takaro.Errorf(takaro.CodeNotFound, "Player %s not found on game server %s", playerID, gameServerID)
+	}
+	return nil
+}
+
+// DeletePlayersOnGameServer removes several players from a game server in
+// one transaction.
+func (db *DB) DeletePlayersOnGameServer(ctx context.Context, gameServerID uuid.UUID, in takaro.PlayerOnGameServerBulkDelete) (*takaro.BulkDeleteResult, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	var deleted []uuid.UUID
+	err := db.inDomain(ctx, func(tx *Tx) error {
+		if err := checkGameServer(ctx, tx, gameServerID); err != nil {
+			return err
+		}
+		var err error
+		deleted, err = deletePlayersOnGameServer(ctx, tx, gameServerID, in.PlayerIDs)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	res := &takaro.BulkDeleteResult{Deleted: len(deleted), Errors: []takaro.BulkDeleteError{}}
+	seen := map[uuid.UUID]bool{}
+	for _, id := range in.PlayerIDs {
+		if !slices.Contains(deleted, id) && !seen[id] {
+			res.Errors = append(res.Errors, takaro.BulkDeleteError{PlayerID: id, Reason: notOnGameServer})
+		}
+		seen[id] = true
+	}
+	res.Failed = len(res.Errors)
+	return res, nil
+}
+
+// deletePlayersOnGameServer deletes the presences and writes a
+// player-deleted event for each (meta: the player's name) in one
+// statement, and returns the players it removed.
+func deletePlayersOnGameServer(ctx context.Context, tx *Tx, gameServerID uuid.UUID, playerIDs []uuid.UUID) ([]uuid.UUID, error) {
+	rows, err := tx.Query(ctx, `WITH d AS (
+			DELETE FROM player_on_gameserver t WHERE t.domain = $1 AND t.gameserver_id = $2 AND t.player_id = ANY($3)
+			RETURNING t.player_id),
+		e AS (
+			INSERT INTO events (domain, event_name, player_id, gameserver_id, acting_user_id, meta)
+			SELECT $1, $4, d.player_id, $2, $5, jsonb_build_object('playerName', coalesce(p.name, 'Unknown'))
+			FROM d JOIN players p ON p.domain = $1 AND p.id = d.player_id)
+		SELECT player_id FROM d`,
+		tx.Domain, gameServerID, playerIDs, takaro.EventPlayerDeleted, actingUser(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
 }

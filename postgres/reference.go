@@ -66,3 +66,13 @@ func checkReferences(ctx context.Context, tx *Tx, refs ...reference) error {
 	}
 	return nil
 }
+
+// checkGameServer answers 404 unless the game server a path names is a live
+// one of the transaction's domain.
+func checkGameServer(ctx context.Context, tx *Tx, id uuid.UUID) error {
+	err := checkReferences(ctx, tx, reference{"id", &id, refGameServer})
+	if takaro.ErrorCode(err) == takaro.CodeValidation {
+		return takaro.NotFound("Gameserver", id)
+	}
+	return err
+}

@@ -70,6 +70,9 @@ type searchSpec struct {
 	// global marks a table without a domain column (the domains
 	// themselves); its searches run on the system path.
 	global bool
+	// defaultOrder, when set, is the ORDER BY over t of a query without
+	// sortBy (the id still breaks ties).
+	defaultOrder string
 }
 
 // builtSearch is a validated query: SQL fragments and their arguments.
@@ -186,6 +189,9 @@ func (s *searchSpec) build(domain string, q takaro.Query) (*builtSearch, error) 
 		dir = "DESC"
 	default:
 		return nil, takaro.Invalid("sortDirection", "must be asc or desc")
+	}
+	if q.SortBy == "" && s.defaultOrder != "" {
+		sortColumn = s.defaultOrder
 	}
 	// The id breaks ties, so equal sort values cannot shuffle across pages.
 	b.orderBy = sortColumn + " " + dir
