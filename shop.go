@@ -73,7 +73,7 @@ type ShopCategory struct {
 
 	// Parent and Children are always embedded, one level deep.
 	Parent   *ShopCategory  `json:"parent,omitzero"`
-	Children []ShopCategory `json:"children"`
+	Children []ShopCategory `json:"children,omitzero"`
 }
 
 // ShopCategoryCreate is the input for creating a category.

@@ -89,11 +89,19 @@ func bodyHandler[In, Out any](method, path, summary, tag string, fn func(r *requ
 
 // searchHandler returns a POST …/search endpoint over a page of T.
 func searchHandler[T any](path, summary, tag string, fn func(ctx context.Context, q takaro.Query) (*takaro.Page[T], error)) endpoint {
+	return callerSearchHandler(path, summary, tag, func(r *request, q takaro.Query) (*takaro.Page[T], error) {
+		return fn(r.Context(), q)
+	})
+}
+
+// callerSearchHandler is searchHandler for a search whose results depend
+// on the caller's permissions, not only on their domain.
+func callerSearchHandler[T any](path, summary, tag string, fn func(r *request, q takaro.Query) (*takaro.Page[T], error)) endpoint {
 	e := bodyHandler(http.MethodPost, path, summary, tag, func(r *request, q *takaro.Query) (*takaro.Page[T], error) {
 		if err := pagingFromQueryString(r.Request, q); err != nil {
 			return nil, err
 		}
-		return fn(r.Context(), *q)
+		return fn(r, *q)
 	})
 	e.out = reflect.TypeFor[[]T]()
 	e.page = true

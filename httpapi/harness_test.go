@@ -70,7 +70,7 @@ func newTestServerOn(t testing.TB, db *postgres.DB, opts ...func(*httpapi.Config
 	logs := &syncBuffer{}
 	cfg := httpapi.Config{
 		Domains: db, Users: db, Roles: db, GameServers: db, Players: db, Variables: db, Events: db, Auth: db,
-		Currency: db, Bans: db, Items: db, Entities: db,
+		Currency: db, Bans: db, Items: db, Shop: db, Entities: db,
 		Ready:       db.Ping,
 		AdminSecret: testAdminSecret,
 		JWTSecret:   []byte(testJWTSecret),

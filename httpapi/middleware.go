@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gotakaro/takaro"
@@ -140,4 +141,20 @@ func newRequestID() string {
 	b := make([]byte, 12)
 	_, _ = rand.Read(b) // crypto/rand does not fail on supported platforms
 	return hex.EncodeToString(b)
+}
+
+// ignoreTrailingSlash routes /shop/order/ like /shop/order: the reference
+// platform's router treats the two alike, and its client sends both.
+func ignoreTrailingSlash(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; len(p) > 1 && strings.HasSuffix(p, "/") {
+			u := *r.URL
+			u.Path = strings.TrimRight(p, "/")
+			u.RawPath = strings.TrimRight(u.RawPath, "/")
+			r2 := *r
+			r2.URL = &u
+			r = &r2
+		}
+		next.ServeHTTP(w, r)
+	})
 }

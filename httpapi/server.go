@@ -28,6 +28,7 @@ type Config struct {
 	Currency    takaro.CurrencyService
 	Bans        takaro.BanService
 	Items       takaro.ItemService
+	Shop        takaro.ShopService
 	Entities    takaro.EntityService
 
 	// Ready reports whether the database answers, for /readyz.
@@ -112,7 +113,7 @@ func New(cfg Config) (*Server, error) {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, takaro.Errorf(takaro.CodeNotFound, "Route %s %s not found", r.Method, r.URL.Path))
 	})
-	s.handler = s.observe(mux)
+	s.handler = s.observe(ignoreTrailingSlash(mux))
 	return s, nil
 }
 

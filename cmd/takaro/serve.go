@@ -116,7 +116,7 @@ func (a *app) apiConfig(db *postgres.DB) (httpapi.Config, error) {
 	pool := db.Pool()
 	return httpapi.Config{
 		Domains: db, Users: db, Roles: db, GameServers: db, Players: db, Variables: db, Events: db, Auth: db,
-		Currency: db, Bans: db, Items: db, Entities: db,
+		Currency: db, Bans: db, Items: db, Shop: db, Entities: db,
 		Ready:       db.Ping,
 		AdminSecret: string(adminSecret),
 		JWTSecret:   []byte(jwtSecret),
