@@ -72,6 +72,9 @@ type xtWorld struct {
 	ban, globalBan string
 	// The catalogue of gs1: one item and one entity.
 	item, entity string
+	// The shop of gs1: a category, a listing of the item in it, and an
+	// order of p1 paid from the balance of 100 that p1 got first.
+	category, listing, order string
 	// Variables: global, scoped to gs1, to p1, and to both.
 	vars []string
 	// event was recorded through POST /event and names gs1, p1 and u1.
@@ -200,6 +203,15 @@ func xtNewWorld(t *testing.T, s *testServer) *xtWorld {
 		"samples": []map[string]any{{"playerId": w.p1, "x": 1, "y": 2, "z": 3}}}, nil)
 	w.call(t, http.MethodPost, "/tracking/location/record", map[string]any{"gameServerId": w.gs2,
 		"samples": []map[string]any{{"playerId": w.p2, "x": 4, "y": 5, "z": 6, "dimension": w.tag + "-dim"}}}, nil)
+	w.call(t, http.MethodPost, "/gameserver/"+w.gs1+"/player/"+w.p1+"/currency", map[string]any{"currency": 100}, nil)
+	w.call(t, http.MethodPost, "/shop/category", map[string]any{"name": w.tag + "-category", "emoji": "📦"}, &v)
+	w.category = v.ID
+	w.call(t, http.MethodPost, "/shop/category", map[string]any{"name": w.tag + "-subcategory", "emoji": "📦", "parentId": w.category}, nil)
+	w.call(t, http.MethodPost, "/shop/listing", map[string]any{"gameServerId": w.gs1, "name": w.tag + "-listing", "price": 10,
+		"items": []map[string]any{{"amount": 1, "code": w.tag + "-item"}}, "categoryIds": []string{w.category}}, &v)
+	w.listing = v.ID
+	w.call(t, http.MethodPost, "/shop/order", map[string]any{"listingId": w.listing, "amount": 1, "playerId": w.p1}, &v)
+	w.order = v.ID
 	w.call(t, http.MethodPost, "/player/"+w.p1+"/role/"+w.role, map[string]any{}, nil)
 	w.call(t, http.MethodPost, "/player/"+w.p2+"/role/"+w.role, map[string]any{"gameServerId": w.gs2, "expiresAt": inAnHour}, nil)
 
@@ -303,7 +315,7 @@ func (w *xtWorld) collectIDs(t *testing.T) {
 	add(w.s.do(http.MethodGet, "/apikey", nil, w.tn.auth()).expect(t, http.StatusOK).Raw)
 	for _, id := range []string{w.root, w.u1, w.u2, w.role, w.gs1, w.gs2, w.p1, w.p2, w.event, w.apiKey, w.rootKeyID,
 		w.module, w.latest, w.tagged, w.command, w.argument, w.hook, w.cron, w.helper,
-		w.pog1, w.pog2, w.pog3, w.ban, w.globalBan, w.item, w.entity} {
+		w.pog1, w.pog2, w.pog3, w.ban, w.globalBan, w.item, w.entity, w.category, w.listing, w.order} {
 		if !w.ids[id] {
 			t.Fatalf("id %s of %s was not found by its own searches", id, w.tn.ID)
 		}
@@ -570,6 +582,66 @@ var xtRoutes = map[string]xtRoute{
 	}},
 	"POST /items": {attempts: func(a, b *xtWorld) []xtAttempt {
 		return []xtAttempt{{name: "on B's game server", body: map[string]any{"gameserverId": b.gs1, "code": b.tag + "-item", "name": "by A"}}}
+	}},
+	"POST /shop/category/search": {search: true, extend: []string{"parent", "children"}},
+	"GET /shop/category/{id}": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return xtEach(nil, b.category)
+	}},
+	"POST /shop/category": {attempts: func(a, b *xtWorld) []xtAttempt {
+		return []xtAttempt{{name: "under B's category", body: map[string]any{"name": a.tag + "-sub", "emoji": "📦", "parentId": b.category}}}
+	}},
+	"PUT /shop/category/{id}": {attempts: func(a, b *xtWorld) []xtAttempt {
+		return xtEach(map[string]any{"name": a.tag + "-renamed"}, b.category)
+	}},
+	"POST /shop/category/{id}/move": {attempts: func(a, b *xtWorld) []xtAttempt {
+		return slices.Concat(xtEach(map[string]any{}, b.category),
+			[]xtAttempt{{name: "A's category under B's", params: map[string]string{"id": a.category}, body: map[string]any{"parentId": b.category}}})
+	}},
+	"DELETE /shop/category/{id}": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return xtEach(nil, b.category)
+	}},
+	"POST /shop/category/bulk-assign": {attempts: func(a, b *xtWorld) []xtAttempt {
+		return []xtAttempt{
+			{name: "B's listing into A's category", body: map[string]any{"listingIds": []string{b.listing}, "addCategoryIds": []string{a.category}}},
+			{name: "A's listing into B's category", body: map[string]any{"listingIds": []string{a.listing}, "addCategoryIds": []string{b.category}}},
+			{name: "B's listing out of B's category", body: map[string]any{"listingIds": []string{b.listing}, "removeCategoryIds": []string{b.category}}},
+		}
+	}},
+	"POST /shop/listing/search": {search: true, extend: []string{"gameServer", "items", "categories"}},
+	"GET /shop/listing/{id}": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return xtEach(nil, b.listing)
+	}},
+	"POST /shop/listing": {attempts: func(a, b *xtWorld) []xtAttempt {
+		items := []map[string]any{{"amount": 1, "code": b.tag + "-item"}}
+		return []xtAttempt{
+			{name: "on B's game server", body: map[string]any{"gameServerId": b.gs1, "name": "by A", "price": 1, "items": items}},
+			{name: "of B's item by id", body: map[string]any{"gameServerId": a.gs1, "name": "by A", "price": 1,
+				"items": []map[string]any{{"amount": 1, "itemId": b.item}}}},
+			{name: "in B's category", body: map[string]any{"gameServerId": a.gs1, "name": "by A", "price": 1,
+				"items": []map[string]any{{"amount": 1, "code": a.tag + "-item"}}, "categoryIds": []string{b.category}}},
+		}
+	}},
+	"PUT /shop/listing/{id}": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return xtEach(map[string]any{"price": 1}, b.listing)
+	}},
+	"DELETE /shop/listing/{id}": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return xtEach(nil, b.listing)
+	}},
+	"POST /shop/order/search": {search: true, extend: []string{"listing"}},
+	"GET /shop/order/{id}": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return xtEach(nil, b.order)
+	}},
+	"POST /shop/order": {attempts: func(a, b *xtWorld) []xtAttempt {
+		return []xtAttempt{
+			{name: "B's listing", body: map[string]any{"listingId": b.listing, "amount": 1, "playerId": a.p1}},
+			{name: "for B's player", body: map[string]any{"listingId": a.listing, "amount": 1, "playerId": b.p1}},
+		}
+	}},
+	"POST /shop/order/{id}/claim": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return xtEach(nil, b.order)
+	}},
+	"POST /shop/order/{id}/cancel": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return xtEach(nil, b.order)
 	}},
 	"POST /entities/search": {search: true},
 	"GET /entities/{id}": {attempts: func(_, b *xtWorld) []xtAttempt {
@@ -1196,10 +1268,11 @@ func (x *xtRun) searches(t *testing.T, r httpapi.Route, rc xtRoute) {
 	}
 	for _, f := range filters {
 		// The first list of values the field takes: B's ids, B's values,
-		// booleans, or the values an enumeration allows.
+		// numbers, booleans, or the values an enumeration allows.
 		tries := []xtQuery{
 			{name: "filter " + f + " by B's ids", body: map[string]any{"filters": map[string]any{f: bIDs}}, empty: true},
 			{name: "filter " + f + " by B's values", body: map[string]any{"filters": map[string]any{f: bValues}}, empty: true},
+			{name: "filter " + f + " by numbers", body: map[string]any{"filters": map[string]any{f: []any{0, 1, 10, 100}}}},
 			{name: "filter " + f + " by booleans", body: map[string]any{"filters": map[string]any{f: []any{true, false}}}},
 		}
 		found := false

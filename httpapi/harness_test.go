@@ -71,7 +71,7 @@ func newTestServerOn(t testing.TB, db *postgres.DB, opts ...func(*httpapi.Config
 	cfg := httpapi.Config{
 		Domains: db, Users: db, Roles: db, GameServers: db, Players: db, Variables: db, Events: db, Settings: db, Tracking: db, Auth: db,
 		Modules: db, Commands: db, Hooks: db, CronJobs: db, Functions: db,
-		Currency: db, Bans: db, Items: db, Entities: db,
+		Currency: db, Bans: db, Items: db, Entities: db, Shop: db,
 		SearchFields: postgres.SearchFields,
 		Ready:        db.Ping,
 		AdminSecret:  testAdminSecret,

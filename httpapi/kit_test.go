@@ -293,6 +293,14 @@ func (k *kit) requestFor(r httpapi.Route) routeRequest {
 	case "POST /gameserver/{gameServerId}/player/{playerId}/currency", "POST /gameserver/{gameServerId}/player/{playerId}/add-currency",
 		"POST /gameserver/{gameServerId}/player/{playerId}/deduct-currency", "POST /gameserver/{gameServerId}/player/{sender}/{receiver}/transfer":
 		body = map[string]any{"currency": 1}
+	case "POST /shop/category":
+		body = map[string]any{"name": unique("category"), "emoji": "📦"}
+	case "POST /shop/category/bulk-assign":
+		body = map[string]any{"listingIds": []string{uuid.NewString()}, "addCategoryIds": []string{uuid.NewString()}}
+	case "POST /shop/listing":
+		body = map[string]any{"gameServerId": uuid.NewString(), "name": "listing", "price": 1, "items": []map[string]any{{"amount": 1, "code": "x"}}}
+	case "POST /shop/order":
+		body = map[string]any{"listingId": uuid.NewString(), "amount": 1}
 	case "DELETE /gameserver/{gameServerId}/player":
 		body = map[string]any{"playerIds": []string{uuid.NewString()}}
 	case "POST /gameserver/{gameServerId}/player/{playerId}/giveItem":

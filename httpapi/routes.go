@@ -24,6 +24,7 @@ func (s *Server) routes() []endpoint {
 		s.banRoutes(),
 		s.itemRoutes(),
 		s.entityRoutes(),
+		s.shopRoutes(),
 		s.variableRoutes(),
 		s.eventRoutes(),
 		s.settingRoutes(),

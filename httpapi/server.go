@@ -35,6 +35,7 @@ type Config struct {
 	Currency    takaro.CurrencyService
 	Bans        takaro.BanService
 	Items       takaro.ItemService
+	Shop        takaro.ShopService
 	Entities    takaro.EntityService
 
 	// SearchFields describes what each resource's search accepts, for the

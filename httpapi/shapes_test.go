@@ -265,6 +265,36 @@ func TestShapes(t *testing.T) {
 	sh.check("GET /entities/{id}", s.do(http.MethodGet, "/entities/"+entity.ID.String(), nil, root))
 	sh.check("POST /entities/search", s.do(http.MethodPost, "/entities/search", map[string]any{"filters": map[string]any{"type": []string{"hostile"}}}, root))
 
+	// The shop: the player buys with the balance set here.
+	s.do(http.MethodPost, balance+"/currency", map[string]any{"currency": 100}, root).expect(t, http.StatusOK)
+	var category, child takaro.ShopCategory
+	sh.check("POST /shop/category", s.do(http.MethodPost, "/shop/category", map[string]any{"name": "Weapons", "emoji": "⚔️"}, root)).decode(t, &category)
+	catID := category.ID.String()
+	s.do(http.MethodPost, "/shop/category", map[string]any{"name": "Guns", "emoji": "🔫", "parentId": catID}, root).expect(t, http.StatusOK).decode(t, &child)
+	sh.check("GET /shop/category/{id}", s.do(http.MethodGet, "/shop/category/"+catID, nil, root))
+	sh.check("PUT /shop/category/{id}", s.do(http.MethodPut, "/shop/category/"+catID, map[string]any{"emoji": "🗡️"}, root))
+	sh.check("POST /shop/category/{id}/move", s.do(http.MethodPost, "/shop/category/"+child.ID.String()+"/move", map[string]any{}, root))
+	sh.check("POST /shop/category/search", s.do(http.MethodPost, "/shop/category/search", map[string]any{"filters": map[string]any{"id": []string{catID}}}, root))
+	var listing takaro.ShopListing
+	sh.check("POST /shop/listing", s.do(http.MethodPost, "/shop/listing/", map[string]any{"gameServerId": gsID, "name": "Planks", "price": 10,
+		"items": []map[string]any{{"amount": 5, "code": "woodPlank", "quality": "6"}}, "categoryIds": []string{catID}}, root)).decode(t, &listing)
+	listingID := listing.ID.String()
+	sh.check("GET /shop/listing/{id}", s.do(http.MethodGet, "/shop/listing/"+listingID, nil, root))
+	sh.check("PUT /shop/listing/{id}", s.do(http.MethodPut, "/shop/listing/"+listingID, map[string]any{"price": 12}, root))
+	sh.check("POST /shop/listing/search", s.do(http.MethodPost, "/shop/listing/search", map[string]any{"filters": map[string]any{"id": []string{listingID}}}, root))
+	sh.check("POST /shop/category/bulk-assign", s.do(http.MethodPost, "/shop/category/bulk-assign", map[string]any{"listingIds": []string{listingID},
+		"addCategoryIds": []string{child.ID.String()}, "removeCategoryIds": []string{catID}}, root))
+	var order, second takaro.ShopOrder
+	sh.check("POST /shop/order", s.do(http.MethodPost, "/shop/order", map[string]any{"listingId": listingID, "amount": 2, "playerId": playerID}, root)).decode(t, &order)
+	sh.check("GET /shop/order/{id}", s.do(http.MethodGet, "/shop/order/"+order.ID.String(), nil, root))
+	sh.check("POST /shop/order/search", s.do(http.MethodPost, "/shop/order/search", map[string]any{"filters": map[string]any{"id": []string{order.ID.String()}},
+		"extend": []string{"listing"}}, root))
+	sh.check("POST /shop/order/{id}/claim", s.do(http.MethodPost, "/shop/order/"+order.ID.String()+"/claim", nil, root))
+	s.do(http.MethodPost, "/shop/order", map[string]any{"listingId": listingID, "amount": 1, "playerId": playerID}, root).expect(t, http.StatusOK).decode(t, &second)
+	sh.check("POST /shop/order/{id}/cancel", s.do(http.MethodPost, "/shop/order/"+second.ID.String()+"/cancel", nil, root))
+	sh.check("DELETE /shop/listing/{id}", s.do(http.MethodDelete, "/shop/listing/"+listingID, nil, root))
+	sh.check("DELETE /shop/category/{id}", s.do(http.MethodDelete, "/shop/category/"+catID, nil, root))
+
 	// What needs a game connector: 501, after the checks.
 	for route, body := range map[string]any{
 		"POST /gameserver/{gameServerId}/player/{playerId}/giveItem": map[string]any{"name": "woodPlank", "amount": 1, "quality": "6"},

@@ -150,6 +150,7 @@ type fixture struct {
 	GameServer *takaro.GameServer
 	Player     *takaro.Player
 	Variable   *takaro.Variable
+	Listing    *takaro.ShopListing
 	APIKeyID   uuid.UUID
 	Module     *takaro.Module
 }
@@ -175,6 +176,11 @@ func (e *env) fill(t testing.TB, tn *tenant) *fixture {
 	check[*takaro.Ban](t)(e.core.CreateBan(tn.ctx, takaro.BanCreate{PlayerID: f.Player.ID, GameServerID: &f.GameServer.ID}))
 	check[*takaro.Item](t)(e.core.UpsertItem(tn.ctx, takaro.ItemUpsert{CatalogueUpsert: takaro.CatalogueUpsert{GameserverID: f.GameServer.ID, Code: "fill", Name: "Fill"}}))
 	check[*takaro.Entity](t)(e.core.UpsertEntity(tn.ctx, takaro.EntityUpsert{CatalogueUpsert: takaro.CatalogueUpsert{GameserverID: f.GameServer.ID, Code: "fill", Name: "Fill"}}))
+	category := check[*takaro.ShopCategory](t)(e.core.CreateShopCategory(tn.ctx, takaro.ShopCategoryCreate{Name: uniqueName("Category"), Emoji: "🛡️"}))
+	f.Listing = check[*takaro.ShopListing](t)(e.core.CreateShopListing(tn.ctx, takaro.ShopListingCreate{GameServerID: f.GameServer.ID,
+		Name: "Fill", Price: 10, Items: []takaro.ShopListingItemInput{{Amount: 1, Code: ptrTo("fill")}}, CategoryIDs: []uuid.UUID{category.ID}}))
+	check[*takaro.PlayerOnGameServer](t)(e.core.AddCurrency(tn.ctx, f.GameServer.ID, f.Player.ID, takaro.CurrencyAmount{Currency: 100}))
+	check[*takaro.ShopOrder](t)(e.core.CreateShopOrder(tn.ctx, takaro.ShopOrderCreate{ListingID: f.Listing.ID, Amount: 1, PlayerID: &f.Player.ID}, true))
 	must(t, e.core.InDomainForTest(tn.ctx, func(tx *postgres.Tx) error {
 		if _, err := tx.Exec(tn.ctx, "UPDATE users SET player_id = $2 WHERE domain = $1 AND id = $3",
 			tx.Domain, f.Player.ID, tn.rootUserID()); err != nil {
