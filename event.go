@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
-	"time"
 
 	"github.com/google/uuid"
 )
@@ -63,8 +62,8 @@ func (n EventName) Valid() bool { return slices.Contains(EventNames, n) }
 // keys: events outlive the rows they describe.
 type Event struct {
 	ID             uuid.UUID       `json:"id"`
-	CreatedAt      time.Time       `json:"createdAt"`
-	UpdatedAt      time.Time       `json:"updatedAt"`
+	CreatedAt      Time            `json:"createdAt"`
+	UpdatedAt      Time            `json:"updatedAt"`
 	EventName      EventName       `json:"eventName"`
 	PlayerID       *uuid.UUID      `json:"playerId"`
 	GameserverID   *uuid.UUID      `json:"gameserverId"`

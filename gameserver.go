@@ -3,7 +3,6 @@ package takaro
 import (
 	"context"
 	"encoding/json"
-	"time"
 
 	"github.com/google/uuid"
 )
@@ -35,9 +34,9 @@ func (t GameServerType) Valid() bool {
 // decrypted; ciphertext never appears here.
 type GameServer struct {
 	ID             uuid.UUID       `json:"id"`
-	CreatedAt      time.Time       `json:"createdAt"`
-	UpdatedAt      time.Time       `json:"updatedAt"`
-	DeletedAt      *time.Time      `json:"deletedAt"`
+	CreatedAt      Time            `json:"createdAt"`
+	UpdatedAt      Time            `json:"updatedAt"`
+	DeletedAt      *Time           `json:"deletedAt"`
 	Name           string          `json:"name"`
 	Type           GameServerType  `json:"type"`
 	ConnectionInfo json.RawMessage `json:"connectionInfo,omitempty"`

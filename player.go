@@ -10,8 +10,8 @@ import (
 // Player is a person seen on one or more of a domain's game servers.
 type Player struct {
 	ID                   uuid.UUID        `json:"id"`
-	CreatedAt            time.Time        `json:"createdAt"`
-	UpdatedAt            time.Time        `json:"updatedAt"`
+	CreatedAt            Time             `json:"createdAt"`
+	UpdatedAt            Time             `json:"updatedAt"`
 	Name                 *string          `json:"name"`
 	SteamID              *string          `json:"steamId"`
 	XboxLiveID           *string          `json:"xboxLiveId"`
@@ -64,8 +64,8 @@ func (u PlayerUpsert) Validate() error {
 // PlayerOnGameServer is a player's presence on one game server.
 type PlayerOnGameServer struct {
 	ID              uuid.UUID `json:"id"`
-	CreatedAt       time.Time `json:"createdAt"`
-	UpdatedAt       time.Time `json:"updatedAt"`
+	CreatedAt       Time      `json:"createdAt"`
+	UpdatedAt       Time      `json:"updatedAt"`
 	PlayerID        uuid.UUID `json:"playerId"`
 	GameServerID    uuid.UUID `json:"gameServerId"`
 	GameID          string    `json:"gameId"`
@@ -73,7 +73,7 @@ type PlayerOnGameServer struct {
 	Currency        int       `json:"currency"`
 	Ping            *int      `json:"ping"`
 	IP              *string   `json:"ip"`
-	LastSeen        time.Time `json:"lastSeen"`
+	LastSeen        Time      `json:"lastSeen"`
 	PlaytimeSeconds int       `json:"playtimeSeconds"`
 
 	// GameServer and Player are present only when a search asks for them

@@ -2,7 +2,6 @@ package takaro
 
 import (
 	"context"
-	"time"
 
 	"github.com/google/uuid"
 )
@@ -20,8 +19,8 @@ const (
 // Role is a named set of permissions within a domain.
 type Role struct {
 	ID                  uuid.UUID        `json:"id"`
-	CreatedAt           time.Time        `json:"createdAt"`
-	UpdatedAt           time.Time        `json:"updatedAt"`
+	CreatedAt           Time             `json:"createdAt"`
+	UpdatedAt           Time             `json:"updatedAt"`
 	Name                string           `json:"name"`
 	System              bool             `json:"system"`
 	LinkedDiscordRoleID *string          `json:"linkedDiscordRoleId"`
@@ -31,8 +30,8 @@ type Role struct {
 // RolePermission is one permission granted by a role.
 type RolePermission struct {
 	ID           uuid.UUID  `json:"id"`
-	CreatedAt    time.Time  `json:"createdAt"`
-	UpdatedAt    time.Time  `json:"updatedAt"`
+	CreatedAt    Time       `json:"createdAt"`
+	UpdatedAt    Time       `json:"updatedAt"`
 	RoleID       uuid.UUID  `json:"roleId"`
 	PermissionID uuid.UUID  `json:"permissionId"`
 	Count        int        `json:"count"`
@@ -111,13 +110,13 @@ func validateDiscordRoleID(id *string) error {
 // game server (players) and optionally until an expiry time.
 type RoleAssignment struct {
 	ID           uuid.UUID  `json:"id"`
-	CreatedAt    time.Time  `json:"createdAt"`
-	UpdatedAt    time.Time  `json:"updatedAt"`
+	CreatedAt    Time       `json:"createdAt"`
+	UpdatedAt    Time       `json:"updatedAt"`
 	UserID       *uuid.UUID `json:"userId,omitempty"`
 	PlayerID     *uuid.UUID `json:"playerId,omitempty"`
 	RoleID       uuid.UUID  `json:"roleId"`
 	GameServerID *uuid.UUID `json:"gameServerId,omitempty"`
-	ExpiresAt    *time.Time `json:"expiresAt"`
+	ExpiresAt    *Time      `json:"expiresAt"`
 	Role         Role       `json:"role"`
 }
 

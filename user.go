@@ -18,12 +18,12 @@ const MaxPasswordBytes = 72
 // domains; nothing links them.
 type User struct {
 	ID              uuid.UUID        `json:"id"`
-	CreatedAt       time.Time        `json:"createdAt"`
-	UpdatedAt       time.Time        `json:"updatedAt"`
+	CreatedAt       Time             `json:"createdAt"`
+	UpdatedAt       Time             `json:"updatedAt"`
 	Name            string           `json:"name"`
 	Email           string           `json:"email"`
 	DiscordID       *string          `json:"discordId"`
-	LastSeen        time.Time        `json:"lastSeen"`
+	LastSeen        Time             `json:"lastSeen"`
 	PlayerID        *uuid.UUID       `json:"playerId"`
 	IsDashboardUser bool             `json:"isDashboardUser"`
 	Roles           []RoleAssignment `json:"roles"`

@@ -14,11 +14,11 @@ const MaxVariableValue = 131072
 // server, a player and a module. A scope holds each key once.
 type Variable struct {
 	ID           uuid.UUID  `json:"id"`
-	CreatedAt    time.Time  `json:"createdAt"`
-	UpdatedAt    time.Time  `json:"updatedAt"`
+	CreatedAt    Time       `json:"createdAt"`
+	UpdatedAt    Time       `json:"updatedAt"`
 	Key          string     `json:"key"`
 	Value        string     `json:"value"`
-	ExpiresAt    *time.Time `json:"expiresAt"`
+	ExpiresAt    *Time      `json:"expiresAt"`
 	GameServerID *uuid.UUID `json:"gameServerId"`
 	PlayerID     *uuid.UUID `json:"playerId"`
 	ModuleID     *uuid.UUID `json:"moduleId"`

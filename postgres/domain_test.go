@@ -228,7 +228,7 @@ func TestDomainUpdateAndFind(t *testing.T) {
 		DomainLimits: takaro.DomainLimits{MaxGameservers: ptrTo(9), MaxUsers: ptrTo(0)},
 	}))
 	if upd.Name != "renamed domain" || upd.State != takaro.DomainMaintenance || upd.MaxGameservers != 9 || upd.MaxUsers != 0 ||
-		upd.MaxVariables != 10000 || !upd.UpdatedAt.After(a.Created.CreatedDomain.UpdatedAt) {
+		upd.MaxVariables != 10000 || !upd.UpdatedAt.After(a.Created.CreatedDomain.UpdatedAt.Time) {
 		t.Errorf("updated %+v", upd)
 	}
 	if got := check[*takaro.Domain](t)(e.core.FindDomainByID(ctx, a.ID)); !reflect.DeepEqual(got, upd) {

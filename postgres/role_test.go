@@ -143,7 +143,7 @@ func TestRoleLifecycleAndEvents(t *testing.T) {
 	}
 
 	upd := check[*takaro.Role](t)(e.core.UpdateRole(a.ctx, r.ID, takaro.RoleUpdate{LinkedDiscordRoleID: ptrTo("123456789012345678")}))
-	if upd.LinkedDiscordRoleID == nil || *upd.LinkedDiscordRoleID != "123456789012345678" || !upd.UpdatedAt.After(r.UpdatedAt) {
+	if upd.LinkedDiscordRoleID == nil || *upd.LinkedDiscordRoleID != "123456789012345678" || !upd.UpdatedAt.After(r.UpdatedAt.Time) {
 		t.Errorf("updated %+v", upd)
 	}
 	e.requireEvent(t, a, takaro.EventRoleUpdated, roleEvent(r.ID))

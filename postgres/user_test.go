@@ -131,7 +131,7 @@ func TestUserLifecycle(t *testing.T) {
 	}
 
 	upd := check[*takaro.User](t)(e.core.UpdateUser(tn.ctx, u.ID, takaro.UserUpdate{Name: ptrTo("Alice Liddell")}))
-	if upd.Name != "Alice Liddell" || upd.Email != u.Email || !upd.UpdatedAt.After(u.UpdatedAt) {
+	if upd.Name != "Alice Liddell" || upd.Email != u.Email || !upd.UpdatedAt.After(u.UpdatedAt.Time) {
 		t.Errorf("updated %+v", upd)
 	}
 	e.requireEvent(t, tn, takaro.EventUserUpdated, isUser(u.ID))
