@@ -3,6 +3,7 @@ package takaro
 import (
 	"context"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 )
@@ -66,6 +67,11 @@ func validateVariable(key *string, value string) error {
 		if err := validateLength("key", *key, 1, 255); err != nil {
 			return err
 		}
+	}
+	// An oversized value is the reference's BadRequestError "Invalid data
+	// provided" (its database refuses it), which its clients expect.
+	if utf8.RuneCountInString(value) > MaxVariableValue {
+		return Errorf(CodeBadRequest, "Invalid data provided")
 	}
 	return validateLength("value", value, 0, MaxVariableValue)
 }

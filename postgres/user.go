@@ -181,7 +181,8 @@ func checkAssignable(ctx context.Context, tx *Tx, table, resource string, id, ro
 }
 
 func checkDashboardUserLimit(ctx context.Context, tx *Tx) error {
-	return checkLimit(ctx, tx, "max_users", "SELECT count(*) FROM users WHERE domain = $1 AND is_dashboard_user", "Max users limit reached")
+	return checkLimit(ctx, tx, "max_users", "SELECT count(*) FROM users WHERE domain = $1 AND is_dashboard_user",
+		"Max users ({limit}) limit reached")
 }
 
 // insertUser creates a user, hashing the password with crypt() in the
