@@ -33,6 +33,8 @@ const (
 	EventAPIKeyRevoked      EventName = "api-key-revoked"
 	EventSettingsSet        EventName = "settings-set"
 	EventPlayerLinked       EventName = "player-linked"
+	EventPlayerNewName      EventName = "player-new-name-detected"
+	EventPlayerNewIP        EventName = "player-new-ip-detected"
 	EventServerStatusChange EventName = "server-status-changed"
 )
 

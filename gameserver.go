@@ -27,6 +27,26 @@ func (t GameServerType) Valid() bool {
 	return false
 }
 
+// GameServerTypeInfo describes a game server type for clients: the JSON
+// Schema (as text) of the connection info a server of the type needs.
+type GameServerTypeInfo struct {
+	Type                 GameServerType `json:"type"`
+	ConnectionInfoSchema string         `json:"connectionInfoSchema"`
+}
+
+// GameServerTypes lists the types clients may offer, with the reference's
+// connection-info schemas, in the reference's order.
+var GameServerTypes = []GameServerTypeInfo{
+	{GameServerSevenDaysToDie, `{"$schema":"http://json-schema.org/draft-07/schema#","title":"SdtdConnectionInfo","type":"object",` +
+		`"properties":{"host":{"type":"string"},"adminUser":{"type":"string"},"adminToken":{"type":"string"},"useTls":{"type":"boolean"},` +
+		`"useCPM":{"type":"boolean","default":false},"useLegacy":{"type":"boolean","default":false}},"required":["host","adminUser","adminToken","useTls"]}`},
+	{GameServerRust, `{"$schema":"http://json-schema.org/draft-07/schema#","title":"RustConnectionInfo","type":"object",` +
+		`"properties":{"host":{"type":"string"},"rconPort":{"type":"number"},"rconPassword":{"type":"string"},` +
+		`"useTls":{"type":"boolean","default":false}},"required":["host","rconPort","rconPassword","useTls"]}`},
+	{GameServerGeneric, `{"type":"object","properties":{},"required":[]}`},
+	{GameServerMock, `{"type":"object","properties":{},"required":[]}`},
+}
+
 // GameServer is a game server managed by a domain.
 //
 // ConnectionInfo holds credentials (RCON passwords, tokens). It is stored
