@@ -350,6 +350,13 @@ var xtRoutes = map[string]xtRoute{
 		return []xtAttempt{{name: "A's own", own: true, body: map[string]any{"name": a.tag + "-u3",
 			"email": a.tag + "-u3@example.com", "password": a.tag + "-password-3"}}}
 	}},
+	// Inviting B's user's address makes an independent user of A.
+	"POST /user/invite": {attempts: func(a, b *xtWorld) []xtAttempt {
+		return []xtAttempt{
+			{name: "A's own", own: true, body: map[string]any{"email": a.tag + "-invitee@example.com"}},
+			{name: "B's user's address", own: true, body: map[string]any{"email": b.u1Email}},
+		}
+	}},
 	"PUT /user/{id}": {attempts: func(_, b *xtWorld) []xtAttempt {
 		return xtEach(map[string]any{"name": "renamed by A", "isDashboardUser": false}, b.root, b.u1)
 	}},
@@ -385,6 +392,9 @@ var xtRoutes = map[string]xtRoute{
 		return []xtAttempt{{name: "the global catalogue", own: true}}
 	}},
 
+	"GET /gameserver/types": {attempts: func(*xtWorld, *xtWorld) []xtAttempt {
+		return []xtAttempt{{name: "the global list", own: true}}
+	}},
 	"POST /gameserver/search": {search: true, extend: []string{"players"}},
 	"GET /gameserver/{id}": {attempts: func(_, b *xtWorld) []xtAttempt {
 		return xtEach(nil, b.gs1, b.gs2)
@@ -409,6 +419,11 @@ var xtRoutes = map[string]xtRoute{
 	}},
 	"DELETE /player/{id}": {attempts: func(_, b *xtWorld) []xtAttempt {
 		return xtEach(nil, b.p1, b.p2)
+	}},
+	// A bulk delete answers 200 and reports B's ids as not found, as it
+	// does unknown ids; B's players stay (B is compared before and after).
+	"DELETE /player": {attempts: func(a, b *xtWorld) []xtAttempt {
+		return []xtAttempt{{name: "B's players among A's", own: true, body: map[string]any{"playerIds": []string{b.p1, b.p2, uuid.NewString()}}}}
 	}},
 	"POST /player/{id}/role/{roleId}": {attempts: func(a, b *xtWorld) []xtAttempt {
 		return slices.Concat(
