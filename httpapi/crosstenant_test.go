@@ -350,12 +350,9 @@ var xtRoutes = map[string]xtRoute{
 		return []xtAttempt{{name: "A's own", own: true, body: map[string]any{"name": a.tag + "-u3",
 			"email": a.tag + "-u3@example.com", "password": a.tag + "-password-3"}}}
 	}},
-	// Inviting B's user's address makes an independent user of A.
-	"POST /user/invite": {attempts: func(a, b *xtWorld) []xtAttempt {
-		return []xtAttempt{
-			{name: "A's own", own: true, body: map[string]any{"email": a.tag + "-invitee@example.com"}},
-			{name: "B's user's address", own: true, body: map[string]any{"email": b.u1Email}},
-		}
+	// An invitation names no id; B's addresses are independent of A's.
+	"POST /user/invite": {attempts: func(a, _ *xtWorld) []xtAttempt {
+		return []xtAttempt{{name: "A's own", own: true, body: map[string]any{"email": a.tag + "-invitee@example.com"}}}
 	}},
 	"PUT /user/{id}": {attempts: func(_, b *xtWorld) []xtAttempt {
 		return xtEach(map[string]any{"name": "renamed by A", "isDashboardUser": false}, b.root, b.u1)
@@ -422,8 +419,14 @@ var xtRoutes = map[string]xtRoute{
 	}},
 	// A bulk delete answers 200 and reports B's ids as not found, as it
 	// does unknown ids; B's players stay (B is compared before and after).
+	// (The OpenAPI test calls the attempts with one world as both A and B;
+	// there it deletes no player of its own.)
 	"DELETE /player": {attempts: func(a, b *xtWorld) []xtAttempt {
-		return []xtAttempt{{name: "B's players among A's", own: true, body: map[string]any{"playerIds": []string{b.p1, b.p2, uuid.NewString()}}}}
+		ids := []string{uuid.NewString()}
+		if a != b {
+			ids = append(ids, b.p1, b.p2)
+		}
+		return []xtAttempt{{name: "B's players and an unknown id", own: true, body: map[string]any{"playerIds": ids}}}
 	}},
 	"POST /player/{id}/role/{roleId}": {attempts: func(a, b *xtWorld) []xtAttempt {
 		return slices.Concat(

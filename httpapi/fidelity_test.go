@@ -283,3 +283,33 @@ func TestFidelityErrorMessages(t *testing.T) {
 		s.do(method, "/domain/invalid-id", body, adminHeader()).expectMessage(t, http.StatusNotFound, "NotFoundError", "Not found")
 	}
 }
+
+// Validation errors carry the reference's details (target, value,
+// property, children, constraints) and never echo a secret.
+func TestFidelityValidationDetails(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t)
+	k := newKit(t, s, nil)
+	r := s.do(http.MethodGet, "/role/invalid-id", nil, k.root()).expect(t, http.StatusBadRequest, "ValidationError")
+	want := `{"code":"ValidationError","message":"Validation error","details":[{"target":{"id":"invalid-id"},"value":"invalid-id",` +
+		`"property":"id","children":[],"constraints":{"isUuid":"id must be a UUID"}}]}`
+	var got struct {
+		Meta struct {
+			Error json.RawMessage `json:"error"`
+		} `json:"meta"`
+	}
+	if err := json.Unmarshal(r.Raw, &got); err != nil || string(got.Meta.Error) != want {
+		t.Errorf("error %s\nwant  %s", got.Meta.Error, want)
+	}
+	secret := "do not echo this password"
+	r = s.do(http.MethodPost, "/user", map[string]any{"name": "abc", "email": "nope", "password": secret}, k.root()).
+		expect(t, http.StatusBadRequest, "ValidationError")
+	if strings.Contains(string(r.Raw), secret) || !r.namesField("email") {
+		t.Errorf("details %s", r.Raw)
+	}
+	r = s.do(http.MethodPost, "/gameserver", map[string]any{"name": "a", "type": "MOCK", "connectionInfo": `{"password":"rcon"}`}, k.root()).
+		expect(t, http.StatusBadRequest, "ValidationError")
+	if strings.Contains(string(r.Raw), "rcon") {
+		t.Errorf("details echo the connection info: %s", r.Raw)
+	}
+}

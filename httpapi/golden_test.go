@@ -176,7 +176,7 @@ func lineDiff(want, got string) string {
 func TestNormalizer(t *testing.T) {
 	t.Parallel()
 	id1, id2 := "0b6f2b62-1b0f-4b7e-8d43-1f2a3b4c5d6e", "9A4C2D1E-0000-4000-8000-00000000000F"
-	raw := `{"b":"` + id2 + `","a":["` + id1 + `","x ` + id2 + ` y"],"at":"2026-01-02T03:04:05.123456Z",` +
+	raw := `{"b":"` + id2 + `","a":["` + id1 + `","x ` + id2 + ` y"],"at":"2026-01-02T03:04:05.123Z","micro":"2026-01-02T03:04:05.123456Z",` +
 		`"s":"takaro_s_abc123","k":"key takaro_k_Zz9","j":"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln","e":"root@brave-owls-sing.com",` +
 		`"n":12.50,"p":"s3cr3t"}`
 	got := normalize(t, &response{Status: 200, Raw: []byte(raw)},
@@ -192,6 +192,7 @@ func TestNormalizer(t *testing.T) {
     "e": "root@<domain-id>.com",
     "j": "<jwt>",
     "k": "key <api-key>",
+    "micro": "2026-01-02T03:04:05.123456Z",
     "n": 12.50,
     "p": "<password>",
     "s": "<session-token>"

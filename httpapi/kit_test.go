@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -323,4 +324,40 @@ func (r *response) expectAuthorized(t testing.TB, what string) {
 	case r.Status == http.StatusBadRequest && slices.Contains([]string{dashboardOnlyMessage, disabledMessage, maintenanceMessage}, r.errorMessage()):
 		t.Errorf("%s: refused: %s", what, r.Raw)
 	}
+}
+
+// namesField reports whether a validation error's details name field: an
+// entry (at any depth) whose path is field, or a top-level entry whose
+// property is field.
+func (r *response) namesField(field string) bool {
+	if r.Meta.Error == nil {
+		return false
+	}
+	type detail struct {
+		Property string            `json:"property"`
+		Path     string            `json:"path"`
+		Children []json.RawMessage `json:"children"`
+	}
+	var walk func(raw json.RawMessage, top bool) bool
+	walk = func(raw json.RawMessage, top bool) bool {
+		var d detail
+		if json.Unmarshal(raw, &d) != nil {
+			return false
+		}
+		if d.Path == field || (top && d.Property == field && len(d.Children) == 0) {
+			return true
+		}
+		for _, c := range d.Children {
+			if walk(c, false) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, raw := range r.Meta.Error.Details {
+		if walk(raw, true) {
+			return true
+		}
+	}
+	return false
 }

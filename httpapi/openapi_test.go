@@ -592,15 +592,7 @@ func TestOpenAPIRequestBodiesMatchTheDecoder(t *testing.T) {
 					t.Errorf("%s: status %d, want 400: %s", what, res.Status, res.Raw)
 					return
 				}
-				var named bool
-				for _, raw := range res.Meta.Error.Details {
-					var fe struct {
-						Property string `json:"property"`
-					}
-					_ = json.Unmarshal(raw, &fe)
-					named = named || fe.Property == property
-				}
-				if !named || !strings.Contains(res.Meta.Error.Message, property) {
+				if !res.namesField(property) {
 					t.Errorf("%s: the error does not name %s: %s", what, property, res.Raw)
 				}
 			}
