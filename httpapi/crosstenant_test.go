@@ -866,7 +866,9 @@ func (x *xtRun) searches(t *testing.T, r httpapi.Route, rc xtRoute) {
 			if res.Meta.Error == nil {
 				continue
 			}
-			if _, list, ok := strings.Cut(res.Meta.Error.Message, "must be one of "); ok && !found {
+			// The list ends the constraint's message in the details.
+			if _, list, ok := strings.Cut(string(res.Raw), "must be one of "); ok && !found {
+				list, _, _ = strings.Cut(list, `"`)
 				var values []any
 				for _, v := range strings.Split(list, ", ") {
 					values = append(values, v)
@@ -932,7 +934,9 @@ func (x *xtRun) allowed(t *testing.T, r httpapi.Route, body map[string]any) []st
 	if res.Status != http.StatusBadRequest || res.Meta.Error == nil {
 		t.Fatalf("POST %s %v: status %d, want 400: %s", r.Path, body, res.Status, res.Raw)
 	}
-	_, list, ok := strings.Cut(res.Meta.Error.Message, "allowed: ")
+	// The list ends the constraint's message in the details.
+	_, list, ok := strings.Cut(string(res.Raw), "allowed: ")
+	list, _, _ = strings.Cut(list, `"`)
 	if !ok {
 		t.Fatalf("POST %s %v: the error does not list what is allowed: %s", r.Path, body, res.Raw)
 	}

@@ -361,3 +361,32 @@ func (r *response) namesField(field string) bool {
 	}
 	return false
 }
+
+// complaints lists the constraint messages of a validation error's
+// details, at every depth ("name is required").
+func (r *response) complaints() []string {
+	if r.Meta.Error == nil {
+		return nil
+	}
+	var out []string
+	var walk func(raw json.RawMessage)
+	walk = func(raw json.RawMessage) {
+		var d struct {
+			Constraints map[string]string `json:"constraints"`
+			Children    []json.RawMessage `json:"children"`
+		}
+		if json.Unmarshal(raw, &d) != nil {
+			return
+		}
+		for _, m := range d.Constraints {
+			out = append(out, m)
+		}
+		for _, c := range d.Children {
+			walk(c)
+		}
+	}
+	for _, raw := range r.Meta.Error.Details {
+		walk(raw)
+	}
+	return out
+}

@@ -602,7 +602,7 @@ func TestOpenAPIRequestBodiesMatchTheDecoder(t *testing.T) {
 
 			// Everything the document describes, at every depth, gets
 			// past the decoder.
-			if res := send(full); res.Meta.Error != nil && oaDecodeComplaint.MatchString(res.Meta.Error.Message) {
+			if res := send(full); slices.ContainsFunc(res.complaints(), oaDecodeComplaint.MatchString) {
 				t.Errorf("a body with every documented property is refused by the decoder: %s", res.Raw)
 			}
 
