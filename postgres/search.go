@@ -354,7 +354,7 @@ func (b *builtSearch) bind(v any) string {
 // ("User", "Test role", "root" descending, where bytes would give "root",
 // "User", "Test role"). An ICU collation sorts the same on every cluster,
 // whatever locale the cluster was initialised with (the embedded one uses
-// C) and whatever the operating system's C library; migration 00032
+// C) and whatever the operating system's C library; migration 00030
 // checks that the server has it.
 const textOrder = ` COLLATE "und-x-icu"`
 

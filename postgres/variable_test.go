@@ -49,8 +49,8 @@ func TestVariableScopeUniqueness(t *testing.T) {
 			t.Fatalf("%s scope: %v", scope.name, err)
 		}
 		// Unset scope ids count as values: the same key twice conflicts.
-		if ce := wantCode(t, create(scope.gs, scope.player), takaro.CodeConflict); !strings.Contains(ce.Message, "key") {
-			t.Errorf("%s scope: conflict %q does not name the key", scope.name, ce.Message)
+		if ce := wantCode(t, create(scope.gs, scope.player), takaro.CodeConflict); ce.Message != uniqueViolation {
+			t.Errorf("%s scope: conflict %q, want %q", scope.name, ce.Message, uniqueViolation)
 		}
 	}
 	if n := check[*takaro.Page[takaro.Variable]](t)(e.core.FindVariables(tn.ctx, query(t, `{"filters": {"key": ["points"]}}`))).Total; n != 4 {
