@@ -155,7 +155,7 @@ func TestRoleAssignmentToPlayers(t *testing.T) {
 
 	// Expired assignments disappear from reads and filters.
 	e.expire(t, a, "role_on_player", vip.ID)
-	if got := check[*takaro.Player](t)(e.core.FindPlayerByID(a.ctx, p.ID)); len(got.RoleAssignments) != 0 {
+	if got := check[*takaro.Player](t)(e.core.FindPlayerByID(a.ctx, p.ID)); len(got.RoleAssignments) != 1 || got.RoleAssignments[0].ID != uuid.Nil {
 		t.Errorf("expired assignments are visible: %+v", got.RoleAssignments)
 	}
 	if n := check[*takaro.Page[takaro.Player]](t)(e.core.FindPlayers(a.ctx, query(t, `{"filters": {"roleId": ["`+vip.ID.String()+`"]}}`))).Total; n != 0 {
