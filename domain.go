@@ -3,7 +3,6 @@ package takaro
 import (
 	"context"
 	"regexp"
-	"time"
 )
 
 // DomainState says whether a domain's users may use the API.
@@ -37,8 +36,8 @@ func ValidDomainID(id string) bool { return domainIDPattern.MatchString(id) }
 // Domain is a tenant. Every tenant-owned row references exactly one domain.
 type Domain struct {
 	ID                   string      `json:"id"`
-	CreatedAt            time.Time   `json:"createdAt"`
-	UpdatedAt            time.Time   `json:"updatedAt"`
+	CreatedAt            Time        `json:"createdAt"`
+	UpdatedAt            Time        `json:"updatedAt"`
 	Name                 string      `json:"name"`
 	ExternalReference    *string     `json:"externalReference"`
 	State                DomainState `json:"state"`

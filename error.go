@@ -45,10 +45,11 @@ type Error struct {
 	Err        error
 }
 
-// FieldError names one invalid input field and why it is invalid.
+// FieldError names one invalid input field, by its path
+// ("permissions[0].permissionId"), and why it is invalid.
 type FieldError struct {
-	Field   string `json:"property"`
-	Message string `json:"message"`
+	Field   string
+	Message string
 }
 
 func (e *Error) Error() string {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
-	"time"
 
 	"github.com/google/uuid"
 )
@@ -34,6 +33,8 @@ const (
 	EventAPIKeyRevoked      EventName = "api-key-revoked"
 	EventSettingsSet        EventName = "settings-set"
 	EventPlayerLinked       EventName = "player-linked"
+	EventPlayerNewName      EventName = "player-new-name-detected"
+	EventPlayerNewIP        EventName = "player-new-ip-detected"
 	EventServerStatusChange EventName = "server-status-changed"
 	EventModuleCreated      EventName = "module-created"
 	EventModuleUpdated      EventName = "module-updated"
@@ -85,8 +86,8 @@ func (n EventName) Valid() bool { return slices.Contains(EventNames, n) }
 // keys: events outlive the rows they describe.
 type Event struct {
 	ID             uuid.UUID       `json:"id"`
-	CreatedAt      time.Time       `json:"createdAt"`
-	UpdatedAt      time.Time       `json:"updatedAt"`
+	CreatedAt      Time            `json:"createdAt"`
+	UpdatedAt      Time            `json:"updatedAt"`
 	EventName      EventName       `json:"eventName"`
 	PlayerID       *uuid.UUID      `json:"playerId"`
 	GameserverID   *uuid.UUID      `json:"gameserverId"`

@@ -9,21 +9,90 @@ import (
 
 // Player is a person seen on one or more of a domain's game servers.
 type Player struct {
-	ID                   uuid.UUID        `json:"id"`
-	CreatedAt            time.Time        `json:"createdAt"`
-	UpdatedAt            time.Time        `json:"updatedAt"`
-	Name                 *string          `json:"name"`
-	SteamID              *string          `json:"steamId"`
-	XboxLiveID           *string          `json:"xboxLiveId"`
-	EpicOnlineServicesID *string          `json:"epicOnlineServicesId"`
-	PlatformID           *string          `json:"platformId"`
-	PlaytimeSeconds      int              `json:"playtimeSeconds"`
-	RoleAssignments      []RoleAssignment `json:"roleAssignments"`
+	ID                   uuid.UUID `json:"id"`
+	CreatedAt            Time      `json:"createdAt"`
+	UpdatedAt            Time      `json:"updatedAt"`
+	Name                 *string   `json:"name"`
+	SteamID              *string   `json:"steamId"`
+	XboxLiveID           *string   `json:"xboxLiveId"`
+	EpicOnlineServicesID *string   `json:"epicOnlineServicesId"`
+	PlatformID           *string   `json:"platformId"`
+	// The Steam profile, as a Steam sync fills it in; null until then.
+	SteamAvatar            *string `json:"steamAvatar"`
+	SteamLastFetch         *Time   `json:"steamLastFetch"`
+	SteamAccountCreated    *Time   `json:"steamAccountCreated"`
+	SteamCommunityBanned   *bool   `json:"steamCommunityBanned"`
+	SteamEconomyBan        *string `json:"steamEconomyBan"`
+	SteamVacBanned         *bool   `json:"steamVacBanned"`
+	SteamsDaysSinceLastBan *int    `json:"steamsDaysSinceLastBan"`
+	SteamNumberOfVACBans   *int    `json:"steamNumberOfVACBans"`
+	SteamLevel             *int    `json:"steamLevel"`
+	PlaytimeSeconds        int     `json:"playtimeSeconds"`
+	// RoleAssignments are the player's current roles, followed by the
+	// implicit system role Player that every player holds.
+	RoleAssignments []RoleAssignment `json:"roleAssignments"`
+	// IPHistory and NameHistory are the latest ten addresses and names seen
+	// for the player, newest first; only a single player's read has them.
+	IPHistory   []PlayerIP   `json:"ipHistory,omitzero"`
+	NameHistory []PlayerName `json:"nameHistory,omitzero"`
 
 	// PlayerOnGameServers are the player's presences on game servers,
 	// present only when a search asks for them with extend
 	// "playerOnGameServers".
 	PlayerOnGameServers []PlayerOnGameServer `json:"playerOnGameServers,omitzero"`
+}
+
+// PlayerIP is an IP address seen for a player. The location fields are
+// filled in by a geolocation lookup where one is configured.
+type PlayerIP struct {
+	CreatedAt Time    `json:"createdAt"`
+	IP        string  `json:"ip"`
+	Country   *string `json:"country"`
+	City      *string `json:"city"`
+	Latitude  *string `json:"latitude"`
+	Longitude *string `json:"longitude"`
+}
+
+// PlayerName is a name seen for a player.
+type PlayerName struct {
+	ID        uuid.UUID `json:"id"`
+	CreatedAt Time      `json:"createdAt"`
+	UpdatedAt Time      `json:"updatedAt"`
+	Name      string    `json:"name"`
+}
+
+// PlayerHistoryLength is how many addresses and names a player's read shows.
+const PlayerHistoryLength = 10
+
+// PlayerBulkDelete names many players to delete at once, or to remove
+// from one game server.
+type PlayerBulkDelete struct {
+	PlayerIDs []uuid.UUID `json:"playerIds"`
+}
+
+// MaxBulkDelete is the most ids one bulk delete takes, as in the reference.
+const MaxBulkDelete = 1000
+
+// Validate checks the input.
+func (d PlayerBulkDelete) Validate() error {
+	if len(d.PlayerIDs) < 1 || len(d.PlayerIDs) > MaxBulkDelete {
+		return Invalid("playerIds", "must list between 1 and %d ids", MaxBulkDelete)
+	}
+	return nil
+}
+
+// PlayerBulkDeleteResult says how a bulk delete went: the ids that were not
+// deleted are in Errors with the reason.
+type PlayerBulkDeleteResult struct {
+	Deleted int                     `json:"deleted"`
+	Failed  int                     `json:"failed"`
+	Errors  []PlayerBulkDeleteError `json:"errors"`
+}
+
+// PlayerBulkDeleteError is one id a bulk delete did not delete.
+type PlayerBulkDeleteError struct {
+	PlayerID uuid.UUID `json:"playerId"`
+	Reason   string    `json:"reason"`
 }
 
 // PlayerUpsert creates a player, or updates the one with the same platform
@@ -64,8 +133,8 @@ func (u PlayerUpsert) Validate() error {
 // PlayerOnGameServer is a player's presence on one game server.
 type PlayerOnGameServer struct {
 	ID              uuid.UUID `json:"id"`
-	CreatedAt       time.Time `json:"createdAt"`
-	UpdatedAt       time.Time `json:"updatedAt"`
+	CreatedAt       Time      `json:"createdAt"`
+	UpdatedAt       Time      `json:"updatedAt"`
 	PlayerID        uuid.UUID `json:"playerId"`
 	GameServerID    uuid.UUID `json:"gameServerId"`
 	GameID          string    `json:"gameId"`
@@ -77,7 +146,7 @@ type PlayerOnGameServer struct {
 	PositionY       *int      `json:"positionY"`
 	PositionZ       *int      `json:"positionZ"`
 	Dimension       *string   `json:"dimension"`
-	LastSeen        time.Time `json:"lastSeen"`
+	LastSeen        Time      `json:"lastSeen"`
 	PlaytimeSeconds int       `json:"playtimeSeconds"`
 
 	// GameServer and Player are present only when a search asks for them
@@ -139,23 +208,6 @@ func (u PlayerOnGameServerUpsert) Validate() error {
 	return nil
 }
 
-// PlayerOnGameServerBulkDelete names the players to remove from one game
-// server.
-type PlayerOnGameServerBulkDelete struct {
-	PlayerIDs []uuid.UUID `json:"playerIds"`
-}
-
-// MaxBulkDelete is the most players one bulk delete takes.
-const MaxBulkDelete = 1000
-
-// Validate checks the input.
-func (d PlayerOnGameServerBulkDelete) Validate() error {
-	if len(d.PlayerIDs) < 1 || len(d.PlayerIDs) > MaxBulkDelete {
-		return Invalid("playerIds", "must hold between 1 and %d ids", MaxBulkDelete)
-	}
-	return nil
-}
-
 // BulkDeleteResult says which players a bulk delete removed from the game
 // server and why the others were not.
 type BulkDeleteResult struct {
@@ -174,17 +226,23 @@ type BulkDeleteError struct {
 // Principal and where they were seen.
 type PlayerService interface {
 	// UpsertPlayer creates a player, or updates the one that has any of the
-	// given platform ids (recording player-created for a new one). Errors:
+	// given platform ids (recording player-created for a new one). A name
+	// the player was not last seen with goes into the name history and
+	// records player-new-name-detected. Errors:
 	// CodeValidation; CodeConflict when the ids belong to different players.
 	UpsertPlayer(ctx context.Context, in PlayerUpsert) (*Player, error)
-	// FindPlayerByID returns a player with their current role assignments.
-	// Errors: CodeNotFound.
+	// FindPlayerByID returns a player with their current role assignments
+	// and their IP and name history. Errors: CodeNotFound.
 	FindPlayerByID(ctx context.Context, id uuid.UUID) (*Player, error)
 	// FindPlayers searches players. Errors: CodeValidation.
 	FindPlayers(ctx context.Context, q Query) (*Page[Player], error)
 	// DeletePlayer deletes a player and records player-deleted. Errors:
 	// CodeNotFound.
 	DeletePlayer(ctx context.Context, id uuid.UUID) error
+	// DeletePlayers deletes the players of ids that exist, recording
+	// player-deleted for each, and reports the others as failed. Errors:
+	// CodeValidation.
+	DeletePlayers(ctx context.Context, in PlayerBulkDelete) (*PlayerBulkDeleteResult, error)
 	// AssignPlayerRole gives a player a role, on one game server or (nil)
 	// on all, until expiresAt or forever; assigning it again updates the
 	// expiry. Errors: CodeNotFound for an unknown player or role,
@@ -194,7 +252,9 @@ type PlayerService interface {
 	// RemovePlayerRole takes a role from a player. Errors: CodeNotFound.
 	RemovePlayerRole(ctx context.Context, playerID, roleID uuid.UUID, gameServerID *uuid.UUID) error
 	// UpsertPlayerOnGameServer records a player's presence on a game server
-	// under the game's own id. Errors: CodeValidation (also for an unknown
+	// under the game's own id. An IP address the player was not last seen
+	// with goes into the IP history and records player-new-ip-detected.
+	// Errors: CodeValidation (also for an unknown
 	// player or game server), CodeConflict.
 	UpsertPlayerOnGameServer(ctx context.Context, in PlayerOnGameServerUpsert) (*PlayerOnGameServer, error)
 	// FindPlayerOnGameServer returns a player's presence on a game server.
@@ -208,5 +268,5 @@ type PlayerService interface {
 	DeletePlayerOnGameServer(ctx context.Context, gameServerID, playerID uuid.UUID) error
 	// DeletePlayersOnGameServer removes several players from a game server
 	// at once, recording player-deleted for each. Errors: CodeValidation.
-	DeletePlayersOnGameServer(ctx context.Context, gameServerID uuid.UUID, in PlayerOnGameServerBulkDelete) (*BulkDeleteResult, error)
+	DeletePlayersOnGameServer(ctx context.Context, gameServerID uuid.UUID, in PlayerBulkDelete) (*BulkDeleteResult, error)
 }

@@ -180,6 +180,16 @@ func (e endpoint) checkPathParams(r *http.Request) error {
 	return nil
 }
 
+// pathInput is the request's path parameters, what a validation error
+// about one of them describes.
+func (e endpoint) pathInput(r *http.Request) map[string]any {
+	in := map[string]any{}
+	for _, name := range e.pathParams() {
+		in[name] = r.PathValue(name)
+	}
+	return in
+}
+
 // pagingFromQueryString lets page and limit come from the query string, as
 // the reference API allows; the body wins when both are given.
 func pagingFromQueryString(r *http.Request, q *takaro.Query) error {
@@ -206,23 +216,33 @@ const maxBodyBytes = 1 << 20
 // errBodyTooLarge becomes 413.
 var errBodyTooLarge = takaro.Errorf(takaro.CodeBadRequest, "Request body is larger than 1 MB")
 
-// decodeBody reads the JSON body into a new value of t. Unknown properties,
-// missing required properties and values of the wrong type are validation
-// errors that name the property, at every depth; malformed JSON is a bad
-// request.
-func decodeBody(r *http.Request, t reflect.Type) (any, error) {
+// decodeBody reads the JSON body into a new value of t, and also returns
+// it as plain JSON values (nil when it is not JSON) for the details of
+// validation errors. Unknown properties, missing required properties and
+// values of the wrong type are validation errors that name the property,
+// at every depth; malformed JSON is a bad request.
+func decodeBody(r *http.Request, t reflect.Type) (v, raw any, err error) {
 	data, err := io.ReadAll(r.Body) // limited to maxBodyBytes by the middleware
 	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		return nil, errBodyTooLarge
+		return nil, nil, errBodyTooLarge
 	}
 	if err != nil {
-		return nil, takaro.Errorf(takaro.CodeBadRequest, "Could not read the request body")
+		return nil, nil, takaro.Errorf(takaro.CodeBadRequest, "Could not read the request body")
 	}
 	if len(strings.TrimSpace(string(data))) == 0 {
 		data = []byte("{}")
 	} else if err := checkContentType(r.Header.Get("Content-Type")); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	if json.Unmarshal(data, &raw) != nil {
+		raw = nil
+	}
+	v, err = decodeInto(data, t)
+	return v, raw, err
+}
+
+// decodeInto decodes data, a JSON body, into a new value of t.
+func decodeInto(data []byte, t reflect.Type) (any, error) {
 	// Property names must match exactly: encoding/json would also take
 	// "GAMESERVERID" for gameServerId, which the document does not allow.
 	objects := bodyObjects(data, t, "", nil)

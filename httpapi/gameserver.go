@@ -13,6 +13,9 @@ import (
 func (s *Server) gameServerRoutes() []endpoint {
 	c := s.cfg
 	return []endpoint{
+		// A more specific pattern than /gameserver/{id}, so it wins.
+		handler(http.MethodGet, "/gameserver/types", "List the game server types and their connection-info schemas", "Gameserver",
+			func(*request) ([]takaro.GameServerTypeInfo, error) { return takaro.GameServerTypes, nil }),
 		searchHandler("/gameserver/search", "Search game servers (never with their connection info)", "Gameserver", c.GameServers.FindGameServers).searchOf("gameservers"),
 		handler(http.MethodGet, "/gameserver/{id}", "Get a game server; connectionInfo only for MANAGE_GAMESERVERS", "Gameserver",
 			func(r *request) (*takaro.GameServer, error) {

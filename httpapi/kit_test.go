@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -387,4 +388,69 @@ func answersWithin(t *testing.T, s *testServer, path string, h header, status in
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// namesField reports whether a validation error's details name field: an
+// entry (at any depth) whose path is field, or a top-level entry whose
+// property is field.
+func (r *response) namesField(field string) bool {
+	if r.Meta.Error == nil {
+		return false
+	}
+	type detail struct {
+		Property string            `json:"property"`
+		Path     string            `json:"path"`
+		Children []json.RawMessage `json:"children"`
+	}
+	var walk func(raw json.RawMessage, top bool) bool
+	walk = func(raw json.RawMessage, top bool) bool {
+		var d detail
+		if json.Unmarshal(raw, &d) != nil {
+			return false
+		}
+		if d.Path == field || (top && d.Property == field && len(d.Children) == 0) {
+			return true
+		}
+		for _, c := range d.Children {
+			if walk(c, false) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, raw := range r.Meta.Error.Details {
+		if walk(raw, true) {
+			return true
+		}
+	}
+	return false
+}
+
+// complaints lists the constraint messages of a validation error's
+// details, at every depth ("name is required").
+func (r *response) complaints() []string {
+	if r.Meta.Error == nil {
+		return nil
+	}
+	var out []string
+	var walk func(raw json.RawMessage)
+	walk = func(raw json.RawMessage) {
+		var d struct {
+			Constraints map[string]string `json:"constraints"`
+			Children    []json.RawMessage `json:"children"`
+		}
+		if json.Unmarshal(raw, &d) != nil {
+			return
+		}
+		for _, m := range d.Constraints {
+			out = append(out, m)
+		}
+		for _, c := range d.Children {
+			walk(c)
+		}
+	}
+	for _, raw := range r.Meta.Error.Details {
+		walk(raw)
+	}
+	return out
 }

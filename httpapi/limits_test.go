@@ -185,7 +185,7 @@ func TestLimitsUnderConcurrency(t *testing.T) {
 		ok := race(t, s, n, http.MethodPost, "/user", func(i int) any {
 			return map[string]any{"name": fmt.Sprintf("racer %d", i), "email": fmt.Sprintf("racer%d@example.com", i),
 				"password": testPassword, "isDashboardUser": true}
-		}, k.root(), "Max users limit reached")
+		}, k.root(), "Max users (4) limit reached")
 		if ok != 4 {
 			t.Errorf("%d dashboard users created, want 4", ok)
 		}
@@ -196,7 +196,7 @@ func TestLimitsUnderConcurrency(t *testing.T) {
 		// Only dashboard users count, and an update cannot get round it.
 		plain := k.user(false)
 		s.do(http.MethodPut, "/user/"+plain.ID, map[string]any{"isDashboardUser": true}, k.root()).
-			expectMessage(t, http.StatusBadRequest, "BadRequestError", "Max users limit reached")
+			expectMessage(t, http.StatusBadRequest, "BadRequestError", "Max users (4) limit reached")
 		s.do(http.MethodPut, "/user/"+plain.ID, map[string]any{"name": "still plain"}, k.root()).expect(t, http.StatusOK)
 	})
 }

@@ -33,6 +33,10 @@ func (s *Server) playerRoutes() []endpoint {
 		handler(http.MethodDelete, "/player/{id}", "Delete a player", "Player", func(r *request) (*empty, error) {
 			return none(c.Players.DeletePlayer(r.Context(), r.idParam("id")))
 		}).need(takaro.PermManagePlayers),
+		bodyHandler(http.MethodDelete, "/player", "Delete many players at once", "Player",
+			func(r *request, in *takaro.PlayerBulkDelete) (*takaro.PlayerBulkDeleteResult, error) {
+				return c.Players.DeletePlayers(r.Context(), *in)
+			}).need(takaro.PermManagePlayers),
 		bodyHandler(http.MethodPost, "/player/{id}/role/{roleId}", "Give a player a role, on one game server or all", "Player",
 			func(r *request, in *playerRoleRequest) (*empty, error) {
 				return none(c.Players.AssignPlayerRole(r.Context(), r.idParam("id"), r.idParam("roleId"), in.GameServerID, in.ExpiresAt))
@@ -56,7 +60,7 @@ func (s *Server) playerRoutes() []endpoint {
 				return none(c.Players.DeletePlayerOnGameServer(r.Context(), r.idParam("gameServerId"), r.idParam("playerId")))
 			}).need(takaro.PermManagePlayers),
 		bodyHandler(http.MethodDelete, "/gameserver/{gameServerId}/player", "Remove several players from a game server", "PlayerOnGameServer",
-			func(r *request, in *takaro.PlayerOnGameServerBulkDelete) (*takaro.BulkDeleteResult, error) {
+			func(r *request, in *takaro.PlayerBulkDelete) (*takaro.BulkDeleteResult, error) {
 				return c.Players.DeletePlayersOnGameServer(r.Context(), r.idParam("gameServerId"), *in)
 			}).need(takaro.PermManagePlayers),
 	}

@@ -29,9 +29,9 @@ type meta struct {
 }
 
 type errorBody struct {
-	Code    takaro.Code         `json:"code"`
-	Message string              `json:"message"`
-	Details []takaro.FieldError `json:"details,omitempty"`
+	Code    takaro.Code        `json:"code"`
+	Message string             `json:"message"`
+	Details []validationDetail `json:"details,omitempty"`
 }
 
 // statusOf is the only table from error codes to HTTP statuses.
@@ -72,6 +72,12 @@ func writeData(w http.ResponseWriter, status int, data any) {
 // *takaro.Error is a bug or an outage: it is logged with the request id and
 // the client gets only a generic message.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	writeInputError(w, r, log, err, nil)
+}
+
+// writeInputError writes err, describing a validation error's fields
+// against input: the request's path parameters or decoded body.
+func writeInputError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error, input any) {
 	code := takaro.ErrorCode(err)
 	status := statusOf[code]
 	if errors.Is(err, errBodyTooLarge) {
@@ -79,7 +85,12 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	}
 	body := &errorBody{Code: code, Message: takaro.ErrorMessage(err)}
 	if e, ok := errors.AsType[*takaro.Error](err); ok {
-		body.Details = e.Details
+		if len(e.Details) > 0 {
+			body.Details = validationDetails(e.Details, input)
+			if code == takaro.CodeValidation {
+				body.Message = validationMessage
+			}
+		}
 		if e.RetryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/gotakaro/takaro"
 )
 
 // The JSON Schemas of request and response bodies are derived from the Go
@@ -16,7 +17,7 @@ import (
 //   - a field is required unless it is a pointer, a slice, a map or
 //     json.RawMessage, or is tagged omitempty;
 //   - pointers are nullable;
-//   - time.Time is a date-time string, uuid.UUID a uuid string,
+//   - time.Time and takaro.Time are date-time strings, uuid.UUID a uuid string,
 //     json.RawMessage any JSON value;
 //   - embedded structs contribute their fields.
 
@@ -29,6 +30,7 @@ type schema map[string]any
 
 var (
 	timeType       = reflect.TypeFor[time.Time]()
+	apiTimeType    = reflect.TypeFor[takaro.Time]()
 	uuidType       = reflect.TypeFor[uuid.UUID]()
 	rawMessageType = reflect.TypeFor[json.RawMessage]()
 )
@@ -44,7 +46,7 @@ func newSchemaSet() *schemaSet { return &schemaSet{components: map[string]schema
 // and referring to them.
 func (s *schemaSet) of(t reflect.Type) schema {
 	switch t {
-	case timeType:
+	case timeType, apiTimeType:
 		return schema{"type": "string", "format": "date-time"}
 	case uuidType:
 		return schema{"type": "string", "format": "uuid"}

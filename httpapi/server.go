@@ -203,20 +203,22 @@ func (s *Server) serve(e endpoint) http.Handler {
 			req.identity = id
 		}
 		if err := e.checkPathParams(r); err != nil {
-			writeError(w, r, s.log, err)
+			writeInputError(w, r, s.log, err, e.pathInput(r))
 			return
 		}
+		var input any
 		if e.body != nil {
-			body, err := decodeBody(r, e.body)
+			body, raw, err := decodeBody(r, e.body)
+			input = raw
 			if err != nil {
-				writeError(w, r, s.log, err)
+				writeInputError(w, r, s.log, err, input)
 				return
 			}
 			req.body = body
 		}
 		data, err := e.handle(req)
 		if err != nil {
-			writeError(w, r, s.log, err)
+			writeInputError(w, r, s.log, err, input)
 			return
 		}
 		writeData(w, http.StatusOK, data)

@@ -187,6 +187,7 @@ func TestShapes(t *testing.T) {
 		"password": testPassword, "isDashboardUser": true}, root)).decode(t, &user)
 	userID := user.ID.String()
 	sh.check("GET /user/{id}", s.do(http.MethodGet, "/user/"+userID, nil, root))
+	sh.check("POST /user/invite", s.do(http.MethodPost, "/user/invite", map[string]any{"email": "shapes-invitee@example.com"}, root))
 	sh.check("PUT /user/{id}", s.do(http.MethodPut, "/user/"+userID, map[string]any{"name": "Shapes User 2"}, root))
 	sh.check("POST /user/{id}/role/{roleId}", s.do(http.MethodPost, "/user/"+userID+"/role/"+roleID, map[string]any{}, root))
 	sh.check("POST /user/search", s.do(http.MethodPost, "/user/search", map[string]any{"filters": map[string]any{"id": []string{userID}}}, root))
@@ -208,6 +209,7 @@ func TestShapes(t *testing.T) {
 	sh.check("GET /gameserver/{id}", s.do(http.MethodGet, "/gameserver/"+gsID, nil, root))
 	sh.check("PUT /gameserver/{id}", s.do(http.MethodPut, "/gameserver/"+gsID, map[string]any{"name": "shapes server 2", "enabled": false,
 		"connectionInfo": `{"host": "127.0.0.2", "port": 28016, "password": "rcon-secret-2"}`}, root))
+	sh.check("GET /gameserver/types", s.do(http.MethodGet, "/gameserver/types", nil, root))
 	sh.check("POST /gameserver/search", s.do(http.MethodPost, "/gameserver/search", map[string]any{"filters": map[string]any{"id": []string{gsID}}}, root))
 
 	// Players, their roles and where they were seen.
@@ -216,12 +218,13 @@ func TestShapes(t *testing.T) {
 	playerID := player.ID.String()
 	sh.check("POST /player/{id}/role/{roleId}", s.do(http.MethodPost, "/player/"+playerID+"/role/"+roleID,
 		map[string]any{"gameServerId": gsID, "expiresAt": "2099-01-01T00:00:00Z"}, root))
-	sh.check("GET /player/{id}", s.do(http.MethodGet, "/player/"+playerID, nil, root))
 	sh.check("POST /player/search", s.do(http.MethodPost, "/player/search", map[string]any{"filters": map[string]any{"id": []string{playerID}}}, root))
 	sh.check("DELETE /player/{id}/role/{roleId}", s.do(http.MethodDelete, "/player/"+playerID+"/role/"+roleID, map[string]any{"gameServerId": gsID}, root))
 	sh.check("POST /gameserver/player", s.do(http.MethodPost, "/gameserver/player", map[string]any{"playerId": playerID, "gameServerId": gsID,
 		"gameId": "game-1", "online": true, "ping": 42, "ip": "192.0.2.7"}, root))
 	sh.check("GET /gameserver/{gameServerId}/player/{playerId}", s.do(http.MethodGet, "/gameserver/"+gsID+"/player/"+playerID, nil, root))
+	// With the name and the address seen so far.
+	sh.check("GET /player/{id}", s.do(http.MethodGet, "/player/"+playerID, nil, root))
 	sh.check("POST /gameserver/player/search", s.do(http.MethodPost, "/gameserver/player/search", map[string]any{"filters": map[string]any{"playerId": []string{playerID}},
 		"sortBy": "gameId"}, root))
 
@@ -359,6 +362,9 @@ func TestShapes(t *testing.T) {
 	sh.check("DELETE /gameserver/registrationToken", s.do(http.MethodDelete, "/gameserver/registrationToken", nil, root))
 	sh.check("DELETE /variables/{id}", s.do(http.MethodDelete, "/variables/"+varID, nil, root))
 	sh.check("DELETE /player/{id}", s.do(http.MethodDelete, "/player/"+playerID, nil, root))
+	var third takaro.Player
+	s.do(http.MethodPost, "/player", map[string]any{"name": "Third Player", "steamId": "76561198000000003"}, root).expect(t, http.StatusOK).decode(t, &third)
+	sh.check("DELETE /player", s.do(http.MethodDelete, "/player", map[string]any{"playerIds": []string{third.ID.String(), playerID}}, root))
 	sh.check("DELETE /gameserver/{id}", s.do(http.MethodDelete, "/gameserver/"+gsID, nil, root))
 	sh.check("DELETE /role/{id}", s.do(http.MethodDelete, "/role/"+roleID, nil, root))
 	sh.check("DELETE /user/{id}", s.do(http.MethodDelete, "/user/"+userID, nil, root))

@@ -164,7 +164,7 @@ func TestPlayerOnGameServerState(t *testing.T) {
 	}
 
 	res := check[*takaro.BulkDeleteResult](t)(e.core.DeletePlayersOnGameServer(tn.ctx, gs.ID,
-		takaro.PlayerOnGameServerBulkDelete{PlayerIDs: []uuid.UUID{p2.ID, p2.ID, uuid.Nil}}))
+		takaro.PlayerBulkDelete{PlayerIDs: []uuid.UUID{p2.ID, p2.ID, uuid.Nil}}))
 	if res.Deleted != 1 || res.Failed != 1 || res.Errors[0].PlayerID != uuid.Nil {
 		t.Errorf("bulk delete: %+v", res)
 	}

@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"strconv"
+	"strings"
 
 	"github.com/gotakaro/takaro"
 	"github.com/jackc/pgx/v5"
@@ -143,7 +145,7 @@ func (db *DB) FindDomainByID(ctx context.Context, id string) (*takaro.Domain, er
 		return nil, err
 	}
 	if d == nil {
-		return nil, takaro.NotFound("Domain", id)
+		return nil, domainNotFound
 	}
 	return d, nil
 }
@@ -176,7 +178,7 @@ func (db *DB) UpdateDomain(ctx context.Context, id string, upd takaro.DomainUpda
 			l.MaxVariables, l.MaxModules, l.MaxFunctionsInModule).Scan(&d)
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, takaro.NotFound("Domain", id)
+		return nil, domainNotFound
 	}
 	if err != nil {
 		return nil, translateError(err, "domain")
@@ -199,16 +201,21 @@ func (db *DB) DeleteDomain(ctx context.Context, id string, hard bool) error {
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return takaro.NotFound("Domain", id)
+			return domainNotFound
 		}
 		return nil
 	})
 }
 
+// domainNotFound is the reference's error for an unknown domain, word for
+// word; the admin client compares it.
+var domainNotFound = takaro.Errorf(takaro.CodeNotFound, "Not found")
+
 // checkLimit enforces a per-domain quota before an insert. It locks the
 // domain's row first, so concurrent creations in the domain queue up and
 // each counts what the previous one committed. (FOR NO KEY UPDATE does not
 // block the key-share locks that inserts referencing the domain take.)
+// In message, "{limit}" stands for the limit.
 func checkLimit(ctx context.Context, tx *Tx, limitColumn, countSQL, message string) error {
 	var limit, count int
 	if err := tx.QueryRow(ctx, "SELECT "+limitColumn+" FROM domains WHERE id = $1 FOR NO KEY UPDATE", tx.Domain).Scan(&limit); err != nil {
@@ -218,7 +225,7 @@ func checkLimit(ctx context.Context, tx *Tx, limitColumn, countSQL, message stri
 		return err
 	}
 	if count >= limit {
-		return takaro.Errorf(takaro.CodeBadRequest, "%s", message)
+		return takaro.Errorf(takaro.CodeBadRequest, "%s", strings.ReplaceAll(message, "{limit}", strconv.Itoa(limit)))
 	}
 	return nil
 }

@@ -98,12 +98,8 @@ func translateError(err error, resource string) error {
 	}
 	switch pgErr.Code {
 	case sqlstateUniqueViolation:
-		e := takaro.Errorf(takaro.CodeConflict, "Unique constraint violation")
-		if field := constraintFields[pgErr.ConstraintName]; field != "" {
-			e.Message = "a " + resource + " with this " + field + " already exists"
-		}
-		e.Err = err
-		return e
+		// The reference's message; its clients compare it.
+		return &takaro.Error{Code: takaro.CodeConflict, Message: "Unique constraint violation", Err: err}
 	case sqlstateForeignKeyViolation:
 		e := takaro.Errorf(takaro.CodeBadRequest, "a referenced row does not exist")
 		if field := constraintFields[pgErr.ConstraintName]; field != "" {
@@ -119,33 +115,22 @@ func translateError(err error, resource string) error {
 	return err
 }
 
-// constraintFields maps the unique and foreign key constraints that a
-// client can violate (and fix) to the API field to blame. The names are
-// PostgreSQL's defaults, <table>_<columns>_key and _fkey, or set in the
+// constraintFields maps the foreign key constraints that a client can
+// violate (and fix) to the API field to blame. The names are
+// PostgreSQL's defaults, <table>_<columns>_fkey, or set in the
 // migrations; a test checks that each exists.
 var constraintFields = map[string]string{
-	"roles_domain_name_key":                                 "name",
-	"users_domain_email_key":                                "email",
-	"users_domain_discord_id_key":                           "discordId",
-	"gameservers_domain_name_key":                           "name",
-	"gameservers_domain_identity_token_key":                 "identityToken",
-	"players_domain_steam_id_key":                           "steamId",
-	"players_domain_xbox_live_id_key":                       "xboxLiveId",
-	"players_domain_epic_online_services_id_key":            "epicOnlineServicesId",
-	"players_domain_platform_id_key":                        "platformId",
-	"player_on_gameserver_domain_gameserver_id_game_id_key": "gameId",
-	"variables_scope_key":                                   "key",
-	"variables_domain_gameserver_id_fkey":                   "gameServerId",
-	"variables_domain_player_id_fkey":                       "playerId",
-	"role_on_user_domain_user_id_fkey":                      "userId",
-	"role_on_user_domain_role_id_fkey":                      "roleId",
-	"role_on_player_domain_player_id_fkey":                  "playerId",
-	"role_on_player_domain_role_id_fkey":                    "roleId",
-	"role_on_player_domain_gameserver_id_fkey":              "gameServerId",
-	"permission_on_role_permission_id_fkey":                 "permissionId",
-	"player_on_gameserver_domain_player_id_fkey":            "playerId",
-	"player_on_gameserver_domain_gameserver_id_fkey":        "gameServerId",
-	"api_key_permissions_permission_id_fkey":                "permissions",
+	"variables_domain_gameserver_id_fkey":            "gameServerId",
+	"variables_domain_player_id_fkey":                "playerId",
+	"role_on_user_domain_user_id_fkey":               "userId",
+	"role_on_user_domain_role_id_fkey":               "roleId",
+	"role_on_player_domain_player_id_fkey":           "playerId",
+	"role_on_player_domain_role_id_fkey":             "roleId",
+	"role_on_player_domain_gameserver_id_fkey":       "gameServerId",
+	"permission_on_role_permission_id_fkey":          "permissionId",
+	"player_on_gameserver_domain_player_id_fkey":     "playerId",
+	"player_on_gameserver_domain_gameserver_id_fkey": "gameServerId",
+	"api_key_permissions_permission_id_fkey":         "permissions",
 }
 
 // quoteIdent quotes an SQL identifier for messages that show a statement

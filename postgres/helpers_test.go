@@ -164,7 +164,7 @@ func (e *env) fill(t testing.TB, tn *tenant) *fixture {
 	f.GameServer = e.createGameServer(t, tn, uniqueName("server"))
 	f.Player = e.createPlayer(t, tn, uniqueName("steam"))
 	check[*takaro.PlayerOnGameServer](t)(e.core.UpsertPlayerOnGameServer(tn.ctx, takaro.PlayerOnGameServerUpsert{
-		PlayerID: f.Player.ID, GameServerID: f.GameServer.ID, GameID: uniqueName("game"),
+		PlayerID: f.Player.ID, GameServerID: f.GameServer.ID, GameID: uniqueName("game"), IP: ptrTo("192.0.2.1"),
 	}))
 	must(t, e.core.AssignPlayerRole(tn.ctx, f.Player.ID, e.role(t, tn, takaro.RoleModerator).ID, &f.GameServer.ID, nil))
 	check[[]takaro.PlayerLocation](t)(e.core.RecordLocations(tn.ctx, takaro.LocationRecord{GameServerID: f.GameServer.ID, Samples: []takaro.LocationSample{{PlayerID: f.Player.ID, X: 1, Y: 2, Z: 3}}}))
@@ -304,3 +304,7 @@ func atOnce(n int, fn func(i int) error) []error {
 	wg.Wait()
 	return errs
 }
+
+// uniqueViolation is the reference's message for a taken unique value,
+// which its clients compare; it names no field.
+const uniqueViolation = "Unique constraint violation"

@@ -42,6 +42,20 @@ var roleSearch = &searchSpec{
 	extend: map[string]string{"permissions": ""},
 }
 
+// implicitRole is the condition that role alias r (in domain, an SQL
+// expression) is the system role name, which everyone of its kind holds
+// without an assignment: User (every user) or Player (every player).
+func implicitRole(r, domain, name string) string {
+	return r + ".domain = " + domain + " AND " + r + ".system AND " + r + ".name = '" + name + "'"
+}
+
+// holdsImplicitRole is a search filter's condition that the role ids of
+// its parameter (%[1]s) include a system role that everyone holds: as in
+// the reference, filtering users or players by User or by Player finds
+// everyone.
+var holdsImplicitRole = `EXISTS (SELECT 1 FROM roles ir WHERE ir.domain = t.domain AND ir.id = ANY(%[1]s)
+	AND ir.system AND ir.name IN ('` + takaro.RoleUser + `', '` + takaro.RolePlayer + `'))`
+
 // CreateRole creates a role with its permissions.
 func (db *DB) CreateRole(ctx context.Context, in takaro.RoleCreate) (*takaro.Role, error) {
 	if err := in.Validate(); err != nil {

@@ -181,6 +181,9 @@ func (s *searchSpec) build(domain string, q takaro.Query) (*builtSearch, error) 
 			return nil, err
 		}
 		sortColumn = f.column
+		if f.kind == kindText {
+			sortColumn += textOrder
+		}
 	}
 	dir := "ASC"
 	switch strings.ToLower(q.SortDirection) {
@@ -380,6 +383,15 @@ func (b *builtSearch) bind(v any) string {
 	b.args = append(b.args, v)
 	return "$" + strconv.Itoa(len(b.args))
 }
+
+// textOrder is the collation of every ORDER BY over text (names, keys):
+// ICU's root locale, a linguistic order close to the reference's database
+// ("User", "Test role", "root" descending, where bytes would give "root",
+// "User", "Test role"). An ICU collation sorts the same on every cluster,
+// whatever locale the cluster was initialised with (the embedded one uses
+// C) and whatever the operating system's C library; migration 00030
+// checks that the server has it.
+const textOrder = ` COLLATE "und-x-icu"`
 
 // likeEscaper makes a search term match literally inside ILIKE, whose
 // default escape character is the backslash.

@@ -276,7 +276,7 @@ func compareBy(field string, a, b takaro.Player) int {
 	case "playtimeSeconds":
 		return a.PlaytimeSeconds - b.PlaytimeSeconds
 	case "createdAt":
-		return a.CreatedAt.Compare(b.CreatedAt)
+		return a.CreatedAt.Compare(b.CreatedAt.Time)
 	}
 	return 0
 }
