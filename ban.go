@@ -13,13 +13,13 @@ import (
 // game's own ban list.
 type Ban struct {
 	ID            uuid.UUID  `json:"id"`
-	CreatedAt     time.Time  `json:"createdAt"`
-	UpdatedAt     time.Time  `json:"updatedAt"`
+	CreatedAt     Time       `json:"createdAt"`
+	UpdatedAt     Time       `json:"updatedAt"`
 	GameServerID  *uuid.UUID `json:"gameServerId"`
 	PlayerID      uuid.UUID  `json:"playerId"`
 	TakaroManaged bool       `json:"takaroManaged"`
 	IsGlobal      bool       `json:"isGlobal"`
-	Until         *time.Time `json:"until"`
+	Until         *Time      `json:"until"`
 	Reason        *string    `json:"reason"`
 
 	// Player and GameServer are present only when a search asks for them
@@ -85,7 +85,7 @@ func validateBanReason(reason *string) error {
 type GameBan struct {
 	Player    GamePlayer `json:"player"`
 	Reason    string     `json:"reason"`
-	ExpiresAt *time.Time `json:"expiresAt"`
+	ExpiresAt *Time      `json:"expiresAt"`
 }
 
 // GamePlayer is a player as a game server knows them.

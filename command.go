@@ -3,7 +3,6 @@ package takaro
 import (
 	"context"
 	"strconv"
-	"time"
 
 	"github.com/google/uuid"
 )
@@ -13,8 +12,8 @@ import (
 // with the arguments parsed from the message.
 type Command struct {
 	ID                  uuid.UUID         `json:"id"`
-	CreatedAt           time.Time         `json:"createdAt"`
-	UpdatedAt           time.Time         `json:"updatedAt"`
+	CreatedAt           Time              `json:"createdAt"`
+	UpdatedAt           Time              `json:"updatedAt"`
 	Name                string            `json:"name"`
 	Trigger             string            `json:"trigger"`
 	HelpText            string            `json:"helpText"`
@@ -50,8 +49,8 @@ func (t ArgumentType) Valid() bool {
 // ascending position.
 type CommandArgument struct {
 	ID           uuid.UUID    `json:"id"`
-	CreatedAt    time.Time    `json:"createdAt"`
-	UpdatedAt    time.Time    `json:"updatedAt"`
+	CreatedAt    Time         `json:"createdAt"`
+	UpdatedAt    Time         `json:"updatedAt"`
 	Name         string       `json:"name"`
 	Type         ArgumentType `json:"type"`
 	HelpText     string       `json:"helpText"`

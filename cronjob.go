@@ -4,7 +4,6 @@ import (
 	"context"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 )
@@ -13,8 +12,8 @@ import (
 // expression) on every game server its module is installed on.
 type CronJob struct {
 	ID            uuid.UUID `json:"id"`
-	CreatedAt     time.Time `json:"createdAt"`
-	UpdatedAt     time.Time `json:"updatedAt"`
+	CreatedAt     Time      `json:"createdAt"`
+	UpdatedAt     Time      `json:"updatedAt"`
 	Name          string    `json:"name"`
 	Description   *string   `json:"description"`
 	TemporalValue string    `json:"temporalValue"`

@@ -2,7 +2,6 @@ package takaro
 
 import (
 	"context"
-	"time"
 
 	"github.com/google/uuid"
 )
@@ -19,8 +18,8 @@ const MaxCode = 1000000
 // without one, embedded in its owner; a standalone function has neither.
 type Function struct {
 	ID          uuid.UUID  `json:"id"`
-	CreatedAt   time.Time  `json:"createdAt"`
-	UpdatedAt   time.Time  `json:"updatedAt"`
+	CreatedAt   Time       `json:"createdAt"`
+	UpdatedAt   Time       `json:"updatedAt"`
 	Code        string     `json:"code"`
 	Name        *string    `json:"name"`
 	Description *string    `json:"description"`

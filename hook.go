@@ -5,7 +5,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 )
@@ -14,8 +13,8 @@ import (
 // server and, when it has a regex, the event's message matches it.
 type Hook struct {
 	ID          uuid.UUID `json:"id"`
-	CreatedAt   time.Time `json:"createdAt"`
-	UpdatedAt   time.Time `json:"updatedAt"`
+	CreatedAt   Time      `json:"createdAt"`
+	UpdatedAt   Time      `json:"updatedAt"`
 	Name        string    `json:"name"`
 	Description *string   `json:"description"`
 	Regex       *string   `json:"regex"`

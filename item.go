@@ -2,7 +2,6 @@ package takaro
 
 import (
 	"context"
-	"time"
 
 	"github.com/google/uuid"
 )
@@ -11,8 +10,8 @@ import (
 // game server's catalogue, known by the game's own code.
 type CatalogueEntry struct {
 	ID           uuid.UUID `json:"id"`
-	CreatedAt    time.Time `json:"createdAt"`
-	UpdatedAt    time.Time `json:"updatedAt"`
+	CreatedAt    Time      `json:"createdAt"`
+	UpdatedAt    Time      `json:"updatedAt"`
 	GameserverID uuid.UUID `json:"gameserverId"`
 	Code         string    `json:"code"`
 	Name         string    `json:"name"`

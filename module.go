@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 )
@@ -21,8 +20,8 @@ const TagLatest = "latest"
 // functions and permissions that a domain installs on its game servers.
 type Module struct {
 	ID             uuid.UUID            `json:"id"`
-	CreatedAt      time.Time            `json:"createdAt"`
-	UpdatedAt      time.Time            `json:"updatedAt"`
+	CreatedAt      Time                 `json:"createdAt"`
+	UpdatedAt      Time                 `json:"updatedAt"`
 	Name           string               `json:"name"`
 	Builtin        *string              `json:"builtin"`
 	Author         string               `json:"author"`
@@ -42,8 +41,8 @@ func (m *Module) Complete() {
 // SmallModuleVersion names one version of a module.
 type SmallModuleVersion struct {
 	ID        uuid.UUID `json:"id"`
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
+	CreatedAt Time      `json:"createdAt"`
+	UpdatedAt Time      `json:"updatedAt"`
 	Tag       string    `json:"tag"`
 }
 
@@ -53,8 +52,8 @@ type SmallModuleVersion struct {
 // version's commands, hooks and cron jobs.
 type ModuleVersion struct {
 	ID                  uuid.UUID       `json:"id"`
-	CreatedAt           time.Time       `json:"createdAt"`
-	UpdatedAt           time.Time       `json:"updatedAt"`
+	CreatedAt           Time            `json:"createdAt"`
+	UpdatedAt           Time            `json:"updatedAt"`
 	ModuleID            uuid.UUID       `json:"moduleId"`
 	Tag                 string          `json:"tag"`
 	Description         string          `json:"description"`
@@ -264,8 +263,8 @@ func CompareTags(a, b string) int {
 // system config its system config schema, both with defaults filled in.
 type Installation struct {
 	ID           uuid.UUID       `json:"id"`
-	CreatedAt    time.Time       `json:"createdAt"`
-	UpdatedAt    time.Time       `json:"updatedAt"`
+	CreatedAt    Time            `json:"createdAt"`
+	UpdatedAt    Time            `json:"updatedAt"`
 	GameServerID uuid.UUID       `json:"gameserverId"`
 	ModuleID     uuid.UUID       `json:"moduleId"`
 	VersionID    uuid.UUID       `json:"versionId"`

@@ -3,7 +3,6 @@ package takaro
 import (
 	"context"
 	"regexp"
-	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -67,9 +66,9 @@ type ShopCategory struct {
 	ParentID *uuid.UUID `json:"parentId"`
 	// ListingCount is the number of listings in the category or one of
 	// its direct children.
-	ListingCount int       `json:"listingCount"`
-	CreatedAt    time.Time `json:"createdAt"`
-	UpdatedAt    time.Time `json:"updatedAt"`
+	ListingCount int  `json:"listingCount"`
+	CreatedAt    Time `json:"createdAt"`
+	UpdatedAt    Time `json:"updatedAt"`
 
 	// Parent and Children are always embedded, one level deep.
 	Parent   *ShopCategory  `json:"parent,omitzero"`
@@ -180,8 +179,8 @@ type ShopListing struct {
 	Draft        bool              `json:"draft"`
 	Items        []ShopListingItem `json:"items"`
 	Categories   []ShopCategory    `json:"categories"`
-	CreatedAt    time.Time         `json:"createdAt"`
-	UpdatedAt    time.Time         `json:"updatedAt"`
+	CreatedAt    Time              `json:"createdAt"`
+	UpdatedAt    Time              `json:"updatedAt"`
 
 	// GameServer is present only when a search asks for it with extend
 	// "gameServer".
@@ -271,8 +270,8 @@ type ShopOrder struct {
 	// TotalPrice is what the player paid, and what a cancellation refunds.
 	TotalPrice int             `json:"totalPrice"`
 	Status     ShopOrderStatus `json:"status"`
-	CreatedAt  time.Time       `json:"createdAt"`
-	UpdatedAt  time.Time       `json:"updatedAt"`
+	CreatedAt  Time            `json:"createdAt"`
+	UpdatedAt  Time            `json:"updatedAt"`
 
 	// Listing is present only when a search asks for it with extend
 	// "listing".
