@@ -247,7 +247,7 @@ func (db *DB) cachedIdentity(key cacheKey, seenID uuid.UUID) (*takaro.Identity, 
 func (db *DB) verifySecret(ctx context.Context, t takaro.Token, hash string, userID uuid.UUID) (bool, error) {
 	db.creds.verifications.Add(1)
 	var ok bool
-	err := db.readInDomain(ctx, func(b *pgx.Batch, domain string) {
+	err := db.readInExplicitDomain(ctx, t.Domain, func(b *pgx.Batch, domain string) {
 		b.Queue(verifySQL, domain, string(t.Kind), t.ID, t.Secret, hash, userID).QueryRow(func(row pgx.Row) error {
 			return row.Scan(&ok)
 		})
