@@ -10,7 +10,7 @@ import (
 func (s *Server) banRoutes() []endpoint {
 	c := s.cfg
 	return []endpoint{
-		searchHandler("/player/ban/search", "Search bans", "Player", c.Bans.FindBans).need(takaro.PermReadPlayers),
+		searchHandler("/player/ban/search", "Search bans", "Player", c.Bans.FindBans).searchOf("bans").need(takaro.PermReadPlayers),
 		handler(http.MethodGet, "/player/ban/{id}", "Get a ban", "Player", func(r *request) (*takaro.Ban, error) {
 			return c.Bans.FindBanByID(r.Context(), r.idParam("id"))
 		}).need(takaro.PermReadPlayers),

@@ -10,7 +10,7 @@ import (
 func (s *Server) entityRoutes() []endpoint {
 	c := s.cfg
 	return []endpoint{
-		searchHandler("/entities/search", "Search entities; without sortBy, short codes first", "Entity", c.Entities.FindEntities).
+		searchHandler("/entities/search", "Search entities; without sortBy, short codes first", "Entity", c.Entities.FindEntities).searchOf("entities").
 			need(takaro.PermReadEntities),
 		handler(http.MethodGet, "/entities/{id}", "Get an entity", "Entity", func(r *request) (*takaro.Entity, error) {
 			return c.Entities.FindEntityByID(r.Context(), r.idParam("id"))

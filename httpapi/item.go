@@ -10,7 +10,7 @@ import (
 func (s *Server) itemRoutes() []endpoint {
 	c := s.cfg
 	return []endpoint{
-		searchHandler("/items/search", "Search items; without sortBy, short codes first", "Item", c.Items.FindItems).need(takaro.PermReadItems),
+		searchHandler("/items/search", "Search items; without sortBy, short codes first", "Item", c.Items.FindItems).searchOf("items").need(takaro.PermReadItems),
 		handler(http.MethodGet, "/items/{id}", "Get an item", "Item", func(r *request) (*takaro.Item, error) {
 			return c.Items.FindItemByID(r.Context(), r.idParam("id"))
 		}).need(takaro.PermReadItems),

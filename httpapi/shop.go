@@ -18,7 +18,7 @@ func (s *Server) shopRoutes() []endpoint {
 	c := s.cfg
 	manage := func(r *request) bool { return hasPermission(r.identity, takaro.PermManageShopOrders) }
 	return []endpoint{
-		searchHandler("/shop/category/search", "Search shop categories, each with its parent and children", "Shop", c.Shop.FindShopCategories),
+		searchHandler("/shop/category/search", "Search shop categories, each with its parent and children", "Shop", c.Shop.FindShopCategories).searchOf("shop_categories"),
 		handler(http.MethodGet, "/shop/category/{id}", "Get a shop category", "Shop", func(r *request) (*takaro.ShopCategory, error) {
 			return c.Shop.FindShopCategoryByID(r.Context(), r.idParam("id"))
 		}),
@@ -42,7 +42,7 @@ func (s *Server) shopRoutes() []endpoint {
 				return &shopSuccess{true}, c.Shop.AssignShopCategories(r.Context(), *in)
 			}).need(takaro.PermManageShopListings),
 
-		searchHandler("/shop/listing/search", "Search the listings on sale", "Shop", c.Shop.FindShopListings),
+		searchHandler("/shop/listing/search", "Search the listings on sale", "Shop", c.Shop.FindShopListings).searchOf("shop_listings"),
 		handler(http.MethodGet, "/shop/listing/{id}", "Get a listing on sale", "Shop", func(r *request) (*takaro.ShopListing, error) {
 			return c.Shop.FindShopListingByID(r.Context(), r.idParam("id"))
 		}),
@@ -61,7 +61,7 @@ func (s *Server) shopRoutes() []endpoint {
 		pageHandler("/shop/order/search", "Search orders: your own player's, or anyone's with MANAGE_SHOP_ORDERS", "Shop",
 			func(r *request, q takaro.Query) (*takaro.Page[takaro.ShopOrder], error) {
 				return c.Shop.FindShopOrders(r.Context(), q, manage(r))
-			}),
+			}).searchOf("shop_orders"),
 		handler(http.MethodGet, "/shop/order/{id}", "Get an order", "Shop", func(r *request) (*takaro.ShopOrder, error) {
 			return c.Shop.FindShopOrderByID(r.Context(), r.idParam("id"), manage(r))
 		}),

@@ -466,7 +466,8 @@ func withCommonFields(fields map[string]field) map[string]field {
 // tests that check every search's SQL): add a new resource's spec here.
 var searchSpecs = []*searchSpec{domainSearch, eventSearch, gameServerSearch, playerSearch,
 	playerOnGameServerSearch, roleSearch, userSearch, variableSearch,
-	moduleSearch, versionSearch, installationSearch, commandSearch, hookSearch, cronJobSearch, functionSearch}
+	moduleSearch, versionSearch, installationSearch, commandSearch, hookSearch, cronJobSearch, functionSearch,
+	banSearch, itemSearch, entitySearch, categorySearch, listingSearch, orderSearch}
 
 // SearchFields describes what the search of a table accepts, for the API's
 // documentation; false when no search has that table.
