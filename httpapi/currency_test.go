@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 
@@ -31,14 +32,15 @@ func TestCurrencyOverHTTP(t *testing.T) {
 	}{
 		{"/currency", `{"currency": 1.5}`, "currency must be an integer"},
 		{"/currency", `{"currency": -1}`, "currency must be between 0 and 2147483647"},
-		{"/add-currency", `{"currency": 2147483648}`, "currency must be between 0 and 2147483647"},
+		// Beyond any integer column: refused by the request decoder.
+		{"/add-currency", `{"currency": 2147483648}`, "currency must be an integer between -2147483648 and 2147483647"},
 		{"/add-currency", `{"currency": 0}`, "Amount must be greater than 0"},
 		{"/add-currency", `{"currency": 2147483000}`, "The balance would exceed the largest amount"},
 		{"/deduct-currency", `{"currency": 1001}`, takaro.MsgNotEnoughCurrency},
 		{"/deduct-currency", `{}`, "currency is required"},
 	} {
 		r := s.do(http.MethodPost, balance+c.path, c.body, k.root())
-		if r.Status != http.StatusBadRequest || r.errorMessage() != c.message {
+		if r.Status != http.StatusBadRequest || (r.errorMessage() != c.message && !slices.Contains(r.complaints(), c.message)) {
 			t.Errorf("%s %s: %d %s, want 400 %q", c.path, c.body, r.Status, r.Raw, c.message)
 		}
 	}
