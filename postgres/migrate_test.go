@@ -388,6 +388,15 @@ func migFillDomain(t *testing.T, d *postgres.DB, name string, linkUser bool) str
 	must(err)
 	_, err = d.UpsertEntity(ctx, takaro.EntityUpsert{CatalogueUpsert: takaro.CatalogueUpsert{GameserverID: servers[0].ID, Code: "zombie", Name: "Zombie"}})
 	must(err)
+	category, err := d.CreateShopCategory(ctx, takaro.ShopCategoryCreate{Name: "Resources", Emoji: "📦"})
+	must(err)
+	listing, err := d.CreateShopListing(ctx, takaro.ShopListingCreate{GameServerID: servers[0].ID, Name: "Wood", Price: 5,
+		Items: []takaro.ShopListingItemInput{{Amount: 1, Code: migPtr("wood")}}, CategoryIDs: []uuid.UUID{category.ID}})
+	must(err)
+	_, err = d.AddCurrency(ctx, servers[0].ID, players[0].ID, takaro.CurrencyAmount{Currency: 10})
+	must(err)
+	_, err = d.CreateShopOrder(ctx, takaro.ShopOrderCreate{ListingID: listing.ID, Amount: 1, PlayerID: &players[0].ID}, true)
+	must(err)
 	// What the data core has no method for yet: a user linked to a player,
 	// an API key with a permission, and a session.
 	must(d.InDomainForTest(ctx, func(tx *postgres.Tx) error {
