@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/gotakaro/takaro"
@@ -83,12 +84,15 @@ func newEnv(t testing.TB) *env {
 }
 
 // openWide opens another data core on the test's database with a pool
-// large enough that concurrent callers really run at once.
+// large enough that concurrent callers really run at once. Its statement
+// timeout is long: hundreds of callers queue on the same rows, and these
+// tests check what survives the race, not how fast a shared machine is.
 func (e *env) openWide(t testing.TB) *postgres.DB {
 	t.Helper()
 	cfg := e.db.Config(t)
 	cfg.MaxConns = 32
-	core, err := postgres.Open(context.Background(), cfg, postgres.Options{Keys: check[*postgres.Keyring](t)(postgres.NewKeyring(pgtest.Key)), BcryptCost: 4})
+	core, err := postgres.Open(context.Background(), cfg, postgres.Options{Keys: check[*postgres.Keyring](t)(postgres.NewKeyring(pgtest.Key)),
+		BcryptCost: 4, StatementTimeout: 2 * time.Minute})
 	must(t, err)
 	t.Cleanup(core.Close)
 	return core
