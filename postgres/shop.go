@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -125,15 +126,10 @@ func (db *DB) CreateShopCategory(ctx context.Context, in takaro.ShopCategoryCrea
 	}
 	var c takaro.ShopCategory
 	err := db.inDomain(ctx, func(tx *Tx) error {
-		if err := lockDomain(ctx, tx); err != nil {
+		// The limit is the same for every domain: a constant, not a column.
+		if err := checkLimit(ctx, tx, strconv.Itoa(takaro.MaxShopCategories),
+			"SELECT count(*) FROM shop_categories WHERE domain = $1", takaro.MsgShopCategoryLimit); err != nil {
 			return err
-		}
-		var n int
-		if err := tx.QueryRow(ctx, "SELECT count(*) FROM shop_categories WHERE domain = $1", tx.Domain).Scan(&n); err != nil {
-			return err
-		}
-		if n >= takaro.MaxShopCategories {
-			return takaro.Errorf(takaro.CodeBadRequest, takaro.MsgShopCategoryLimit)
 		}
 		if err := checkReferences(ctx, tx, reference{"parentId", in.ParentID, refShopCategory}); err != nil {
 			return err
@@ -151,13 +147,6 @@ func (db *DB) CreateShopCategory(ctx context.Context, in takaro.ShopCategoryCrea
 
 // refShopCategory is a live category of the domain.
 const refShopCategory = "EXISTS (SELECT 1 FROM shop_categories WHERE domain = $1 AND id = $2)"
-
-// lockDomain serialises the transactions that count a domain's rows
-// against one of its limits.
-func lockDomain(ctx context.Context, tx *Tx) error {
-	_, err := tx.Exec(ctx, "SELECT 1 FROM domains WHERE id = $1 FOR NO KEY UPDATE", tx.Domain)
-	return err
-}
 
 // FindShopCategoryByID returns a category with its parent and children.
 func (db *DB) FindShopCategoryByID(ctx context.Context, id uuid.UUID) (*takaro.ShopCategory, error) {
