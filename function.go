@@ -59,8 +59,10 @@ func (u FunctionUpdate) Validate() error {
 	return validateFunctionFields(u.Code, u.Name, u.Description)
 }
 
-// DefaultFunctionCode is the code of a function created without any.
-const DefaultFunctionCode = "import { data, takaro } from '@takaro/helpers';\nasync function main() {\n}\nawait main();\n"
+// DefaultFunctionCode is the code of a function created without any: the
+// reference's starting point, character for character (no final newline),
+// since clients compare it.
+const DefaultFunctionCode = "import { data, takaro } from '@takaro/helpers';\nasync function main() {\n    const {} = data;\n}\nawait main();"
 
 func validateFunctionFields(code, name, description *string) error {
 	if code != nil {
