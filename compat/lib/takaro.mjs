@@ -4,7 +4,7 @@
 // parallel (node --test runs each file in its own process).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { AdminClient, Client } from '@takaro/apiclient';
+import { AdminClient, Client, GameServerCreateDTOTypeEnum } from '@takaro/apiclient';
 
 export const url = process.env.TAKARO_URL;
 const adminSecret = process.env.TAKARO_ADMIN_SECRET;
@@ -100,4 +100,16 @@ export async function rejects(promise, status, code) {
     return body.meta.error;
   }
   assert.fail(`expected ${status}, got ${res.status} ${JSON.stringify(res.data)}`);
+}
+
+// newModule creates a module through the client with the given latest
+// version fields and returns it (its latestVersion holds the version id
+// that commands, hooks, cron jobs and functions are created in).
+export async function newModule(client, latestVersion = {}) {
+  return (await client.module.moduleControllerCreate({ name: unique('module'), latestVersion })).data.data;
+}
+
+// newGameServer creates a game server of the mock type.
+export async function newGameServer(client) {
+  return (await client.gameserver.gameServerControllerCreate({ name: unique('server'), type: GameServerCreateDTOTypeEnum.Mock, connectionInfo: '{}' })).data.data;
 }
