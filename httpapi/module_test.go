@@ -1,12 +1,14 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"slices"
 	"testing"
 
 	"github.com/gotakaro/takaro"
+	"github.com/jackc/pgx/v5"
 )
 
 // moduleKit creates a module with a command (with an argument), a hook, a
@@ -252,4 +254,59 @@ func TestModuleInstallationsFollowTheirRows(t *testing.T) {
 	if !slices.Equal(names, want) {
 		t.Errorf("events %v, want %v", names, want)
 	}
+}
+
+// TestBuiltinModulesCannotChange: a builtin module (this server seeds
+// none; the flag is set here as a seeding would set it) is refused every
+// change of the module and of its latest version's parts, as in the
+// reference, but can be read, tagged, installed and exported, and does not
+// count towards maxModules.
+func TestBuiltinModulesCannotChange(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t)
+	k := newKit(t, s, map[string]any{"maxModules": 1})
+	mk := newModuleKit(t, k, "")
+	root := k.root()
+	s.inDomain(t, k.tn.ID, func(tx pgx.Tx) error {
+		_, err := tx.Exec(context.Background(), "UPDATE modules SET builtin = 'greeter' WHERE domain = $1 AND id = $2", k.tn.ID, mk.module)
+		return err
+	})
+
+	const refused = "Cannot modify builtin modules"
+	for _, c := range []struct {
+		method, path string
+		body         map[string]any
+	}{
+		{http.MethodPut, "/module/" + mk.module, map[string]any{"name": "renamed"}},
+		{http.MethodDelete, "/module/" + mk.module, nil},
+		{http.MethodPost, "/command", map[string]any{"name": "new", "trigger": "new", "versionId": mk.latest}},
+		{http.MethodPut, "/command/" + mk.command, map[string]any{"name": "changed"}},
+		{http.MethodDelete, "/command/" + mk.command, nil},
+		{http.MethodPost, "/hook", map[string]any{"name": "new", "eventType": "log", "versionId": mk.latest}},
+		{http.MethodDelete, "/hook/" + mk.hook, nil},
+		{http.MethodPut, "/cronjob/" + mk.cron, map[string]any{"temporalValue": "* * * * *"}},
+		{http.MethodPost, "/function", map[string]any{"name": "new", "versionId": mk.latest}},
+		{http.MethodPut, "/function/" + mk.helper, map[string]any{"code": "// changed"}},
+		{http.MethodDelete, "/function/" + mk.helper, nil},
+	} {
+		s.do(c.method, c.path, c.body, root).expectMessage(t, http.StatusBadRequest, "BadRequestError", refused)
+	}
+
+	var m takaro.Module
+	s.do(http.MethodGet, "/module/"+mk.module, nil, root).expect(t, http.StatusOK).decode(t, &m)
+	if m.Builtin == nil || *m.Builtin != "greeter" || len(m.LatestVersion.Commands) != 1 || len(m.LatestVersion.Functions) != 1 ||
+		m.LatestVersion.Functions[0].Code != "// v1" {
+		t.Fatalf("the builtin module changed or lost its flag: %+v", m)
+	}
+	if n := *s.do(http.MethodPost, "/module/search", map[string]any{"filters": map[string]any{"builtin": []string{"greeter"}}}, root).
+		expect(t, http.StatusOK).Meta.Total; n != 1 {
+		t.Errorf("filter by builtin found %d modules, want 1", n)
+	}
+	s.do(http.MethodPost, "/module/version", map[string]any{"tag": "1.0.0", "moduleId": mk.module}, root).expect(t, http.StatusOK)
+	s.do(http.MethodPost, "/module/installation", map[string]any{"versionId": mk.latest, "gameServerId": k.gameServer("{}").ID}, root).
+		expect(t, http.StatusOK)
+	s.do(http.MethodPost, "/module/"+mk.module+"/export", map[string]any{}, root).expect(t, http.StatusOK)
+	// The builtin module leaves room for the one module the limit allows.
+	s.do(http.MethodPost, "/module", map[string]any{"name": unique("module")}, root).expect(t, http.StatusOK)
+	s.do(http.MethodPost, "/module", map[string]any{"name": unique("module")}, root).expect(t, http.StatusBadRequest)
 }
