@@ -23,6 +23,12 @@ type Command struct {
 	VersionID           uuid.UUID         `json:"versionId"`
 	Arguments           []CommandArgument `json:"arguments"`
 	RequiredPermissions []string          `json:"requiredPermissions"`
+
+	// Module and Permissions (the version's permissions that
+	// RequiredPermissions names) are present only when a search asks for
+	// them with extend "module", "permissions".
+	Module      *ModuleSummary `json:"module,omitzero"`
+	Permissions []Permission   `json:"permissions,omitzero"`
 }
 
 // ArgumentType is how a command argument is parsed.

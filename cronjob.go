@@ -20,6 +20,9 @@ type CronJob struct {
 	FunctionID    uuid.UUID `json:"functionId"`
 	Function      Function  `json:"function"`
 	VersionID     uuid.UUID `json:"versionId"`
+
+	// Module is present only when a search asks for it with extend "module".
+	Module *ModuleSummary `json:"module,omitzero"`
 }
 
 // CronJobCreate is the input for creating a cron job in the latest version

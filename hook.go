@@ -22,6 +22,9 @@ type Hook struct {
 	FunctionID  uuid.UUID `json:"functionId"`
 	Function    Function  `json:"function"`
 	VersionID   uuid.UUID `json:"versionId"`
+
+	// Module is present only when a search asks for it with extend "module".
+	Module *ModuleSummary `json:"module,omitzero"`
 }
 
 // HookEventDiscordMessage is the hook event type of a Discord message, the

@@ -310,3 +310,59 @@ func TestBuiltinModulesCannotChange(t *testing.T) {
 	s.do(http.MethodPost, "/module", map[string]any{"name": unique("module")}, root).expect(t, http.StatusOK)
 	s.do(http.MethodPost, "/module", map[string]any{"name": unique("module")}, root).expect(t, http.StatusBadRequest)
 }
+
+// TestPartSearchExtend: searches of commands, hooks and cron jobs embed
+// their module with extend "module", and of commands the module
+// permissions they require with "permissions"; nothing without extend;
+// the reference's "gameServer", which names no relation, is refused.
+func TestPartSearchExtend(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t)
+	k := newKit(t, s, nil)
+	mk := newModuleKit(t, k, "")
+	root := k.root()
+	s.do(http.MethodPut, "/module/"+mk.module, map[string]any{"latestVersion": map[string]any{"permissions": []any{
+		map[string]any{"permission": "GREET", "friendlyName": "Greet", "description": "May greet"},
+		map[string]any{"permission": "WAVE", "friendlyName": "Wave", "description": "May wave"}}}}, root).expect(t, http.StatusOK)
+	s.do(http.MethodPut, "/command/"+mk.command, map[string]any{"requiredPermissions": []string{"GREET"}}, root).expect(t, http.StatusOK)
+	var m takaro.Module
+	s.do(http.MethodGet, "/module/"+mk.module, nil, root).expect(t, http.StatusOK).decode(t, &m)
+
+	type part struct {
+		ID          string                `json:"id"`
+		Module      *takaro.ModuleSummary `json:"module"`
+		Permissions *[]takaro.Permission  `json:"permissions"`
+	}
+	search := func(path string, extend ...string) part {
+		t.Helper()
+		body := map[string]any{"filters": map[string]any{"moduleId": []string{mk.module}}}
+		if extend != nil {
+			body["extend"] = extend
+		}
+		var parts []part
+		s.do(http.MethodPost, path, body, root).expect(t, http.StatusOK).decode(t, &parts)
+		if len(parts) != 1 {
+			t.Fatalf("POST %s found %d, want 1", path, len(parts))
+		}
+		return parts[0]
+	}
+	for _, path := range []string{"/command/search", "/hook/search", "/cronjob/search"} {
+		if p := search(path); p.Module != nil || p.Permissions != nil {
+			t.Errorf("POST %s without extend embeds %+v", path, p)
+		}
+		p := search(path, "module")
+		if p.Module == nil || p.Module.ID != m.ID || p.Module.Name != m.Name || p.Module.SupportedGames[0] != "all" {
+			t.Errorf("POST %s with extend module embeds %+v, want module %s %s", path, p.Module, m.ID, m.Name)
+		}
+		r := s.do(http.MethodPost, path, map[string]any{"extend": []string{"gameServer"}}, root)
+		r.expect(t, http.StatusBadRequest, string(takaro.CodeValidation))
+		if !r.namesField("extend") {
+			t.Errorf("POST %s with extend gameServer: the error does not name extend: %s", path, r.Raw)
+		}
+	}
+	p := search("/command/search", "permissions", "module")
+	if p.Permissions == nil || len(*p.Permissions) != 1 || (*p.Permissions)[0].Permission != "GREET" ||
+		(*p.Permissions)[0].ModuleVersionID == nil || (*p.Permissions)[0].ModuleVersionID.String() != mk.latest || p.Module == nil {
+		t.Errorf("command search with extend permissions, module embeds %+v", p)
+	}
+}

@@ -2,7 +2,7 @@
 // recorded runs, and the trigger this data core does not run (501).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EventCreateDTOEventNameEnum } from '@takaro/apiclient';
+import { CommandSearchInputDTOExtendEnum, EventCreateDTOEventNameEnum } from '@takaro/apiclient';
 import { newDomain, newGameServer, newModule, rejects } from '../lib/takaro.mjs';
 
 test('command lifecycle with arguments', async () => {
@@ -36,6 +36,22 @@ test('command lifecycle with arguments', async () => {
   assert.equal(found.data[0].id, created.id);
   const byName = (await client.command.commandControllerSearch({ search: { name: ['gre'] }, filters: { versionId: [versionId] } })).data;
   assert.deepEqual(byName.data.map((c) => c.id), [created.id]);
+  assert.equal(byName.data[0].module, undefined);
+
+  // extend: the module, and the version's permissions the command requires.
+  await client.module.moduleControllerUpdate(mod.id, { latestVersion: { permissions: [{ permission: 'GREET', friendlyName: 'Greet', description: 'May greet' }] } });
+  await client.command.commandControllerUpdate(created.id, { requiredPermissions: ['GREET'] });
+  const extended = (await client.command.commandControllerSearch({
+    filters: { id: [created.id] },
+    extend: [CommandSearchInputDTOExtendEnum.Module, CommandSearchInputDTOExtendEnum.Permissions],
+  })).data.data[0];
+  assert.equal(extended.module.id, mod.id);
+  assert.equal(extended.module.name, mod.name);
+  assert.deepEqual(extended.permissions.map((p) => [p.permission, p.moduleVersionId]), [['GREET', versionId]]);
+  // The reference accepts gameServer, which names no relation of a command
+  // (and ignores every extend); the strict search contract refuses it.
+  const unknown = await rejects(client.command.commandControllerSearch({ extend: [CommandSearchInputDTOExtendEnum.GameServer] }), 400, 'ValidationError');
+  assert.match(JSON.stringify(unknown), /extend/);
 
   const updated = (await client.command.commandControllerUpdate(created.id, { trigger: 'hello', helpText: 'says hello', function: '// hello' })).data.data;
   assert.equal(updated.trigger, 'hello');

@@ -2,7 +2,7 @@
 // trigger this data core does not run (501).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EventCreateDTOEventNameEnum } from '@takaro/apiclient';
+import { CronJobSearchInputDTOExtendEnum, EventCreateDTOEventNameEnum } from '@takaro/apiclient';
 import { newDomain, newGameServer, newModule, rejects } from '../lib/takaro.mjs';
 
 test('cron job lifecycle', async () => {
@@ -16,6 +16,8 @@ test('cron job lifecycle', async () => {
   assert.equal((await client.cronjob.cronJobControllerGetOne(created.id)).data.data.name, 'tick');
   const found = (await client.cronjob.cronJobControllerSearch({ filters: { versionId: [versionId] } })).data;
   assert.deepEqual(found.data.map((c) => c.id), [created.id]);
+  const extended = (await client.cronjob.cronJobControllerSearch({ filters: { versionId: [versionId] }, extend: [CronJobSearchInputDTOExtendEnum.Module] })).data;
+  assert.equal(extended.data[0].module.name, mod.name);
 
   const updated = (await client.cronjob.cronJobControllerUpdate(created.id, { temporalValue: '0 12 * * MON-FRI', description: 'noon' })).data.data;
   assert.equal(updated.temporalValue, '0 12 * * MON-FRI');

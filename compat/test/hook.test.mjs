@@ -2,7 +2,7 @@
 // trigger this data core does not run (501).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EventCreateDTOEventNameEnum, HookCreateDTOEventTypeEnum, HookTriggerDTOEventTypeEnum } from '@takaro/apiclient';
+import { EventCreateDTOEventNameEnum, HookCreateDTOEventTypeEnum, HookSearchInputDTOExtendEnum, HookTriggerDTOEventTypeEnum } from '@takaro/apiclient';
 import { newDomain, newGameServer, newModule, rejects } from '../lib/takaro.mjs';
 
 test('hook lifecycle', async () => {
@@ -21,6 +21,9 @@ test('hook lifecycle', async () => {
   assert.deepEqual(found.data.map((h) => h.id), [created.id]);
   const none = (await client.hook.hookControllerSearch({ filters: { eventType: ['player-connected'], moduleId: [mod.id] } })).data;
   assert.equal(none.meta.total, 0);
+  const extended = (await client.hook.hookControllerSearch({ filters: { id: [created.id] }, extend: [HookSearchInputDTOExtendEnum.Module] })).data;
+  assert.equal(extended.data[0].module.id, mod.id);
+  assert.equal(found.data[0].module, undefined);
 
   const updated = (await client.hook.hookControllerUpdate(created.id, { eventType: HookCreateDTOEventTypeEnum.PlayerConnected, regex: '.*' })).data.data;
   assert.equal(updated.eventType, 'player-connected');
