@@ -18,6 +18,13 @@ type moduleKit struct {
 	module, latest, command, hook, cron, helper string
 }
 
+// startModuleTest starts a test server with a tenant (with limits) that
+// has a module kit.
+func startModuleTest(t *testing.T, limits map[string]any, configSchema string) *moduleKit {
+	t.Helper()
+	return newModuleKit(t, newKit(t, newTestServer(t), limits), configSchema)
+}
+
 func newModuleKit(t *testing.T, k *kit, configSchema string) *moduleKit {
 	t.Helper()
 	mk := &moduleKit{kit: k}
@@ -47,12 +54,17 @@ func newModuleKit(t *testing.T, k *kit, configSchema string) *moduleKit {
 	return mk
 }
 
+// setPermissions replaces the module permissions of the latest version.
+func (mk *moduleKit) setPermissions(t *testing.T, perms ...map[string]any) {
+	t.Helper()
+	mk.s.do(http.MethodPut, "/module/"+mk.module, map[string]any{"latestVersion": map[string]any{"permissions": perms}}, mk.root()).
+		expect(t, http.StatusOK)
+}
+
 func TestModuleTaggedVersionsAreImmutable(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t)
-	k := newKit(t, s, nil)
-	mk := newModuleKit(t, k, "")
-	root := k.root()
+	mk := startModuleTest(t, nil, "")
+	s, root := mk.s, mk.root()
 
 	var tagged takaro.ModuleVersion
 	s.do(http.MethodPost, "/module/version", map[string]any{"tag": "1.0.0", "moduleId": mk.module}, root).expect(t, http.StatusOK).decode(t, &tagged)
@@ -112,11 +124,9 @@ func TestModuleTaggedVersionsAreImmutable(t *testing.T) {
 
 func TestModuleValidationNamesTheField(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t)
-	k := newKit(t, s, nil)
-	mk := newModuleKit(t, k, `{"type":"object","properties":{"greeting":{"type":"string","maxLength":5}},"required":["greeting"]}`)
-	gs := k.gameServer("{}")
-	root := k.root()
+	mk := startModuleTest(t, nil, `{"type":"object","properties":{"greeting":{"type":"string","maxLength":5}},"required":["greeting"]}`)
+	s, root := mk.s, mk.root()
+	gs := mk.gameServer("{}")
 	for _, c := range []struct {
 		name, method, path string
 		body               map[string]any
@@ -170,12 +180,9 @@ func TestModuleValidationNamesTheField(t *testing.T) {
 
 func TestModuleExportImportRoundTrip(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t)
-	k := newKit(t, s, nil)
-	mk := newModuleKit(t, k, "")
-	root := k.root()
-	s.do(http.MethodPut, "/module/"+mk.module, map[string]any{"latestVersion": map[string]any{"permissions": []any{
-		map[string]any{"permission": "GREET", "friendlyName": "Greet", "description": "May greet", "canHaveCount": true}}}}, root).expect(t, http.StatusOK)
+	mk := startModuleTest(t, nil, "")
+	s, root := mk.s, mk.root()
+	mk.setPermissions(t, map[string]any{"permission": "GREET", "friendlyName": "Greet", "description": "May greet", "canHaveCount": true})
 	s.do(http.MethodPut, "/command/"+mk.command, map[string]any{"requiredPermissions": []string{"GREET"}, "description": "says hi"}, root).expect(t, http.StatusOK)
 	s.do(http.MethodPost, "/module/version", map[string]any{"tag": "1.0.0", "moduleId": mk.module}, root).expect(t, http.StatusOK)
 	s.do(http.MethodPut, "/hook/"+mk.hook, map[string]any{"regex": "^hello$"}, root).expect(t, http.StatusOK)
@@ -212,11 +219,9 @@ func TestModuleExportImportRoundTrip(t *testing.T) {
 
 func TestModuleInstallationsFollowTheirRows(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t)
-	k := newKit(t, s, map[string]any{"maxGameservers": 10})
-	mk := newModuleKit(t, k, "")
-	root := k.root()
-	gs1, gs2 := k.gameServer("{}"), k.gameServer("{}")
+	mk := startModuleTest(t, map[string]any{"maxGameservers": 10}, "")
+	s, root := mk.s, mk.root()
+	gs1, gs2 := mk.gameServer("{}"), mk.gameServer("{}")
 	for _, gs := range []string{gs1.ID.String(), gs2.ID.String()} {
 		s.do(http.MethodPost, "/module/installation", map[string]any{"versionId": mk.latest, "gameServerId": gs}, root).expect(t, http.StatusOK)
 	}
@@ -263,12 +268,10 @@ func TestModuleInstallationsFollowTheirRows(t *testing.T) {
 // count towards maxModules.
 func TestBuiltinModulesCannotChange(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t)
-	k := newKit(t, s, map[string]any{"maxModules": 1})
-	mk := newModuleKit(t, k, "")
-	root := k.root()
-	s.inDomain(t, k.tn.ID, func(tx pgx.Tx) error {
-		_, err := tx.Exec(context.Background(), "UPDATE modules SET builtin = 'greeter' WHERE domain = $1 AND id = $2", k.tn.ID, mk.module)
+	mk := startModuleTest(t, map[string]any{"maxModules": 1}, "")
+	s, root := mk.s, mk.root()
+	s.inDomain(t, mk.tn.ID, func(tx pgx.Tx) error {
+		_, err := tx.Exec(context.Background(), "UPDATE modules SET builtin = 'greeter' WHERE domain = $1 AND id = $2", mk.tn.ID, mk.module)
 		return err
 	})
 
@@ -303,7 +306,7 @@ func TestBuiltinModulesCannotChange(t *testing.T) {
 		t.Errorf("filter by builtin found %d modules, want 1", n)
 	}
 	s.do(http.MethodPost, "/module/version", map[string]any{"tag": "1.0.0", "moduleId": mk.module}, root).expect(t, http.StatusOK)
-	s.do(http.MethodPost, "/module/installation", map[string]any{"versionId": mk.latest, "gameServerId": k.gameServer("{}").ID}, root).
+	s.do(http.MethodPost, "/module/installation", map[string]any{"versionId": mk.latest, "gameServerId": mk.gameServer("{}").ID}, root).
 		expect(t, http.StatusOK)
 	s.do(http.MethodPost, "/module/"+mk.module+"/export", map[string]any{}, root).expect(t, http.StatusOK)
 	// The builtin module leaves room for the one module the limit allows.
@@ -317,13 +320,10 @@ func TestBuiltinModulesCannotChange(t *testing.T) {
 // the reference's "gameServer", which names no relation, is refused.
 func TestPartSearchExtend(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t)
-	k := newKit(t, s, nil)
-	mk := newModuleKit(t, k, "")
-	root := k.root()
-	s.do(http.MethodPut, "/module/"+mk.module, map[string]any{"latestVersion": map[string]any{"permissions": []any{
-		map[string]any{"permission": "GREET", "friendlyName": "Greet", "description": "May greet"},
-		map[string]any{"permission": "WAVE", "friendlyName": "Wave", "description": "May wave"}}}}, root).expect(t, http.StatusOK)
+	mk := startModuleTest(t, nil, "")
+	s, root := mk.s, mk.root()
+	mk.setPermissions(t, map[string]any{"permission": "GREET", "friendlyName": "Greet", "description": "May greet"},
+		map[string]any{"permission": "WAVE", "friendlyName": "Wave", "description": "May wave"})
 	s.do(http.MethodPut, "/command/"+mk.command, map[string]any{"requiredPermissions": []string{"GREET"}}, root).expect(t, http.StatusOK)
 	var m takaro.Module
 	s.do(http.MethodGet, "/module/"+mk.module, nil, root).expect(t, http.StatusOK).decode(t, &m)

@@ -2,8 +2,8 @@
 // recorded runs, and the trigger this data core does not run (501).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CommandSearchInputDTOExtendEnum, EventCreateDTOEventNameEnum } from '@takaro/apiclient';
-import { newDomain, newGameServer, newModule, rejects } from '../lib/takaro.mjs';
+import { CommandSearchInputDTOExtendEnum } from '@takaro/apiclient';
+import { newDomain, newModule, newModuleOnServer, recordRun, rejects } from '../lib/takaro.mjs';
 
 test('command lifecycle with arguments', async () => {
   const { client } = await newDomain('command');
@@ -83,19 +83,11 @@ test('command lifecycle with arguments', async () => {
 });
 
 test('executions are read from the recorded events; trigger answers 501', async () => {
-  const { client } = await newDomain('command');
-  const mod = await newModule(client);
+  const { client, mod, gs } = await newModuleOnServer('command');
   const command = (await client.command.commandControllerCreate({ name: 'greet', trigger: 'greet', versionId: mod.latestVersion.id })).data.data;
-  const gs = await newGameServer(client);
 
-  for (const success of [true, false]) {
-    await client.event.eventControllerCreate({
-      eventName: EventCreateDTOEventNameEnum.CommandExecuted,
-      moduleId: mod.id,
-      gameserverId: gs.id,
-      meta: { command: { id: command.id, name: command.name }, result: { success, logs: [] } },
-    });
-  }
+  await recordRun(client, 'command', command, mod, gs, true);
+  await recordRun(client, 'command', command, mod, gs, false);
   // The failed runs by default, as in the reference. The 0.4.0 client
   // spreads its success argument into the query string, so it takes an
   // object: { success: true }.

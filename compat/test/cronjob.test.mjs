@@ -2,8 +2,8 @@
 // trigger this data core does not run (501).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CronJobSearchInputDTOExtendEnum, EventCreateDTOEventNameEnum } from '@takaro/apiclient';
-import { newDomain, newGameServer, newModule, rejects } from '../lib/takaro.mjs';
+import { CronJobSearchInputDTOExtendEnum } from '@takaro/apiclient';
+import { newDomain, newModule, newModuleOnServer, recordRun, rejects } from '../lib/takaro.mjs';
 
 test('cron job lifecycle', async () => {
   const { client } = await newDomain('cronjob');
@@ -30,16 +30,9 @@ test('cron job lifecycle', async () => {
 });
 
 test('executions and trigger', async () => {
-  const { client } = await newDomain('cronjob');
-  const mod = await newModule(client);
+  const { client, mod, gs } = await newModuleOnServer('cronjob');
   const cron = (await client.cronjob.cronJobControllerCreate({ name: 'tick', temporalValue: '* * * * *', versionId: mod.latestVersion.id })).data.data;
-  const gs = await newGameServer(client);
-  await client.event.eventControllerCreate({
-    eventName: EventCreateDTOEventNameEnum.CronjobExecuted,
-    moduleId: mod.id,
-    gameserverId: gs.id,
-    meta: { cronjob: { id: cron.id }, result: { success: false, logs: [] } },
-  });
+  await recordRun(client, 'cronjob', cron, mod, gs, false);
   assert.equal((await client.cronjob.cronJobControllerGetExecutions(cron.id)).data.meta.total, 1);
   assert.equal((await client.cronjob.cronJobControllerGetExecutions(cron.id, { success: true })).data.meta.total, 0);
 

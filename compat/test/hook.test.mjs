@@ -2,8 +2,8 @@
 // trigger this data core does not run (501).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EventCreateDTOEventNameEnum, HookCreateDTOEventTypeEnum, HookSearchInputDTOExtendEnum, HookTriggerDTOEventTypeEnum } from '@takaro/apiclient';
-import { newDomain, newGameServer, newModule, rejects } from '../lib/takaro.mjs';
+import { HookCreateDTOEventTypeEnum, HookSearchInputDTOExtendEnum, HookTriggerDTOEventTypeEnum } from '@takaro/apiclient';
+import { newDomain, newModule, newModuleOnServer, recordRun, rejects } from '../lib/takaro.mjs';
 
 test('hook lifecycle', async () => {
   const { client } = await newDomain('hook');
@@ -39,16 +39,9 @@ test('hook lifecycle', async () => {
 });
 
 test('executions and trigger', async () => {
-  const { client } = await newDomain('hook');
-  const mod = await newModule(client);
+  const { client, mod, gs } = await newModuleOnServer('hook');
   const hook = (await client.hook.hookControllerCreate({ name: 'h', regex: '', eventType: 'log', versionId: mod.latestVersion.id })).data.data;
-  const gs = await newGameServer(client);
-  await client.event.eventControllerCreate({
-    eventName: EventCreateDTOEventNameEnum.HookExecuted,
-    moduleId: mod.id,
-    gameserverId: gs.id,
-    meta: { hook: { id: hook.id }, result: { success: true, logs: [] } },
-  });
+  await recordRun(client, 'hook', hook, mod, gs, true);
   assert.equal((await client.hook.hookControllerGetExecutions(hook.id, { success: true })).data.meta.total, 1);
   assert.equal((await client.hook.hookControllerGetExecutions(hook.id)).data.meta.total, 0);
 
