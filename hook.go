@@ -3,6 +3,7 @@ package takaro
 import (
 	"context"
 	"regexp"
+	"regexp/syntax"
 	"slices"
 	"strings"
 
@@ -92,8 +93,33 @@ func validateHook(name, eventType, regex, description, code *string) error {
 		if _, err := regexp.Compile(*regex); err != nil {
 			return Invalid("regex", "is not a valid RE2 regular expression: %s", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
 		}
+		// The hook's code runs elsewhere, in JavaScript, whose
+		// backtracking engine may try exponentially many ways to match a
+		// repetition inside a repetition ("(x+x+)+y"). As the reference
+		// does (with the safe-regex package), such patterns are refused.
+		if re, err := syntax.Parse(*regex, syntax.Perl); err == nil && starHeight(re) > 1 {
+			return Invalid("regex", MsgUnsafeRegex)
+		}
 	}
 	return nil
+}
+
+// MsgUnsafeRegex is the reference's message for a hook regex with nested
+// repetitions; a whole sentence, shown as it is.
+const MsgUnsafeRegex = "Regex did not pass validation (see the underlying package for more details: https://www.npmjs.com/package/safe-regex)"
+
+// starHeight is the deepest nesting of unbounded or multiple repetitions
+// in re.
+func starHeight(re *syntax.Regexp) int {
+	height := 0
+	for _, sub := range re.Sub {
+		height = max(height, starHeight(sub))
+	}
+	switch {
+	case re.Op == syntax.OpStar, re.Op == syntax.OpPlus, re.Op == syntax.OpRepeat && (re.Max == -1 || re.Max > 1):
+		height++
+	}
+	return height
 }
 
 // HookService manages the hooks of module versions in the domain of the

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gotakaro/takaro"
@@ -156,6 +157,16 @@ func TestModuleValidationNamesTheField(t *testing.T) {
 			}
 		})
 	}
+	// A repetition inside a repetition is refused as the reference refuses
+	// it, with its rule and message; one level of repetition is fine.
+	r := s.do(http.MethodPost, "/hook", map[string]any{"name": "h3", "eventType": "log", "regex": "/(x+x+)+y/", "versionId": mk.latest}, root).
+		expect(t, http.StatusBadRequest, string(takaro.CodeValidation))
+	if !strings.Contains(string(r.Raw), `"constraints":{"IsSafeRegex":"`+takaro.MsgUnsafeRegex+`"}`) {
+		t.Errorf("a catastrophic regex: %s", r.Raw)
+	}
+	s.do(http.MethodPost, "/hook", map[string]any{"name": "h4", "eventType": "log", "regex": `^(\w+) joined (a|b)*$`, "versionId": mk.latest}, root).
+		expect(t, http.StatusOK)
+
 	// A valid install stores the configs with their defaults.
 	var inst takaro.Installation
 	s.do(http.MethodPost, "/module/installation", map[string]any{"versionId": mk.latest, "gameServerId": gs.ID, "userConfig": `{"greeting":"hi"}`,

@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gotakaro/takaro"
 )
@@ -62,11 +64,21 @@ func detailAt(target any, segments []string, f takaro.FieldError) validationDeta
 		d.Children = append(d.Children, detailAt(value, segments[1:], f))
 		return d
 	}
-	d.Constraints = map[string]string{constraintName(f.Message): segments[0] + " " + f.Message}
+	d.Constraints = map[string]string{constraintName(f.Message): constraintText(segments[0], f.Message)}
 	if f.Field != segments[0] {
 		d.Path = f.Field
 	}
 	return d
+}
+
+// constraintText is the message of a broken rule: the property and what
+// it must be ("name is required"), or a message that is a whole sentence
+// of its own (it begins with a capital letter) as it is.
+func constraintText(property, message string) string {
+	if r, _ := utf8.DecodeRuneInString(message); unicode.IsUpper(r) {
+		return message
+	}
+	return property + " " + message
 }
 
 // secretProperties are the body properties whose values an error never
@@ -141,6 +153,7 @@ var constraintNames = []struct{ text, name string }{
 	{"must be an array", "isArray"},
 	{"must be an object", "isObject"},
 	{"does not exist", "exists"},
+	{"safe-regex", "IsSafeRegex"},
 }
 
 func constraintName(message string) string {
