@@ -105,15 +105,6 @@ func LookupSetting(field string, key SettingKey) (SettingDefinition, error) {
 	return SettingDefinitions[i], nil
 }
 
-// SettingByKey returns the definition of the key a path names. Errors:
-// CodeNotFound for an unknown key.
-func SettingByKey(key SettingKey) (SettingDefinition, error) {
-	if _, err := LookupSetting("key", key); err != nil {
-		return SettingDefinition{}, NotFound("Setting", key)
-	}
-	return LookupSetting("key", key)
-}
-
 // Check validates a value of the setting; the error names the key.
 func (d SettingDefinition) Check(value string) error {
 	switch d.Kind {

@@ -199,6 +199,23 @@ func (e endpoint) checkPathParams(r *http.Request) error {
 	return nil
 }
 
+// namesPathParam reports whether err is a validation error about one of
+// the path's parameters (an unknown setting key), which its details then
+// describe against the path, as the reference does, not the body.
+func (e endpoint) namesPathParam(err error) bool {
+	v, ok := errors.AsType[*takaro.Error](err)
+	if !ok {
+		return false
+	}
+	params := e.pathParams()
+	for _, f := range v.Details {
+		if slices.Contains(params, f.Field) {
+			return true
+		}
+	}
+	return false
+}
+
 // pathInput is the request's path parameters, what a validation error
 // about one of them describes.
 func (e endpoint) pathInput(r *http.Request) map[string]any {

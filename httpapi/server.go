@@ -218,6 +218,9 @@ func (s *Server) serve(e endpoint) http.Handler {
 		}
 		data, err := e.handle(req)
 		if err != nil {
+			if e.namesPathParam(err) {
+				input = e.pathInput(r)
+			}
 			writeInputError(w, r, s.log, err, input)
 			return
 		}

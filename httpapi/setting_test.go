@@ -86,10 +86,21 @@ func TestSettingsValidation(t *testing.T) {
 	gs := k.gameServer("{}").ID.String()
 	root := k.root()
 
+	// An unknown key is the reference's validation error about the path's
+	// key, listing the keys, whatever the method and body.
+	want := `"details":[{"target":{"key":"noSuchKey"},"value":"noSuchKey","property":"key","children":[],"constraints":{"isEnum":"key must be one of: ` +
+		strings.Join(takaro.SettingKey("").EnumValues(), ", ") + `"}}]`
 	for _, path := range []string{"/settings/noSuchKey", "/settings/noSuchKey?gameServerId=" + gs} {
-		s.do(http.MethodGet, path, nil, root).expect(t, http.StatusNotFound, "NotFoundError")
-		s.do(http.MethodPost, path, map[string]any{"value": "x"}, root).expect(t, http.StatusNotFound, "NotFoundError")
-		s.do(http.MethodDelete, path, nil, root).expect(t, http.StatusNotFound, "NotFoundError")
+		for _, r := range []*response{
+			s.do(http.MethodGet, path, nil, root),
+			s.do(http.MethodPost, path, map[string]any{"value": "x"}, root),
+			s.do(http.MethodDelete, path, nil, root),
+		} {
+			r.expect(t, http.StatusBadRequest, "ValidationError")
+			if !strings.Contains(string(r.Raw), want) {
+				t.Errorf("%s: %s\nwant %s", path, r.Raw, want)
+			}
+		}
 	}
 	for _, c := range []struct {
 		name, method, path string

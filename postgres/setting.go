@@ -125,7 +125,7 @@ func (db *DB) FindSettings(ctx context.Context, gameServerID *uuid.UUID, keys []
 
 // FindSetting returns one setting's effective value.
 func (db *DB) FindSetting(ctx context.Context, key takaro.SettingKey, gameServerID *uuid.UUID) (*takaro.Setting, error) {
-	if _, err := takaro.SettingByKey(key); err != nil {
+	if _, err := takaro.LookupSetting("key", key); err != nil {
 		return nil, err
 	}
 	settings, err := db.FindSettings(ctx, gameServerID, []takaro.SettingKey{key})
@@ -139,7 +139,7 @@ func (db *DB) FindSetting(ctx context.Context, key takaro.SettingKey, gameServer
 // override, records a settings-set event naming the caller, and returns
 // the setting as seen from where it was set.
 func (db *DB) SetSetting(ctx context.Context, key takaro.SettingKey, in takaro.SettingSet) (*takaro.Setting, error) {
-	d, err := takaro.SettingByKey(key)
+	d, err := takaro.LookupSetting("key", key)
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +172,7 @@ func (db *DB) SetSetting(ctx context.Context, key takaro.SettingKey, in takaro.S
 // DeleteSetting removes the domain's value of a setting or a game
 // server's override.
 func (db *DB) DeleteSetting(ctx context.Context, key takaro.SettingKey, gameServerID *uuid.UUID) error {
-	if _, err := takaro.SettingByKey(key); err != nil {
+	if _, err := takaro.LookupSetting("key", key); err != nil {
 		return err
 	}
 	return db.inDomain(ctx, func(tx *Tx) error {
