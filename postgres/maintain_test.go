@@ -204,9 +204,9 @@ func TestMaintenanceRunsOnOneInstanceAndAnotherTakesOver(t *testing.T) {
 	var passes [2]atomic.Int64
 	run := func(ctx context.Context, core *postgres.DB, i int, wg *sync.WaitGroup) {
 		defer wg.Done()
-		core.RunMaintenance(ctx, 20*time.Millisecond, postgres.MaintainOptions{}, func(_ []postgres.Removal, err error) {
-			if err != nil && ctx.Err() == nil {
-				t.Errorf("instance %d: %v", i, err)
+		core.RunMaintenance(ctx, 20*time.Millisecond, postgres.MaintainOptions{}, func(pass postgres.MaintenancePass) {
+			if pass.Err != nil && ctx.Err() == nil {
+				t.Errorf("instance %d: %v", i, pass.Err)
 			}
 			passes[i].Add(1)
 		})
