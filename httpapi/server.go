@@ -237,6 +237,12 @@ func (s *Server) serve(e endpoint) http.Handler {
 			}
 			req.body = body
 		}
+		if e.stream != nil {
+			if err := e.stream(req, w); err != nil {
+				writeInputError(w, r, s.log, err, input)
+			}
+			return
+		}
 		data, err := e.handle(req)
 		if err != nil {
 			writeInputError(w, r, s.log, err, input)
