@@ -1,9 +1,8 @@
 package httpapi
 
 import (
-	"encoding/csv"
+	"bufio"
 	"log/slog"
-	"mime"
 	"net/http"
 	"reflect"
 	"strings"
@@ -28,46 +27,47 @@ const csvFlushRows = 1000
 const downloadIdleTimeout = time.Minute
 
 // csvDownload writes a CSV file to the client row by row, flushing every
-// csvFlushRows rows, so that its memory does not grow with the file. Its
-// headers and the header row go out with the first row (or at finish), so
-// an error found before then is still answered as an error.
+// csvFlushRows rows, so that its memory does not grow with the file. Every
+// field is quoted (RFC 4180: a quote inside is doubled), as the reference
+// writes its exports, so commas, quotes and line breaks in values are
+// safe and the file looks the same whatever the values. Its headers go out
+// with the first row, so an error found before then is still answered as
+// an error.
 type csvDownload struct {
 	w        http.ResponseWriter
 	rc       *http.ResponseController
-	csv      *csv.Writer
+	buf      *bufio.Writer
 	filename string
-	header   []string
 	started  bool
 	rows     int
 }
 
-func newCSVDownload(w http.ResponseWriter, filename string, header []string) *csvDownload {
-	return &csvDownload{w: w, rc: http.NewResponseController(w), csv: csv.NewWriter(w), filename: filename, header: header}
+func newCSVDownload(w http.ResponseWriter, filename string) *csvDownload {
+	return &csvDownload{w: w, rc: http.NewResponseController(w), buf: bufio.NewWriterSize(w, 64<<10), filename: filename}
 }
 
-func (d *csvDownload) start() error {
-	d.started = true
-	h := d.w.Header()
-	h.Set("Content-Type", "text/csv; charset=utf-8")
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": d.filename}))
-	h.Set("Cache-Control", "no-store")
-	_ = d.rc.SetWriteDeadline(time.Now().Add(downloadIdleTimeout))
-	d.w.WriteHeader(http.StatusOK)
-	return d.csv.Write(d.header)
-}
-
-// row writes one record. Cells that a spreadsheet would run as a formula
-// are neutralised (see spreadsheetSafe).
+// row writes one record (the first one is the header). Cells that a
+// spreadsheet would run as a formula are neutralised (see
+// spreadsheetSafe).
 func (d *csvDownload) row(record []string) error {
 	if !d.started {
-		if err := d.start(); err != nil {
-			return err
-		}
+		d.started = true
+		h := d.w.Header()
+		h.Set("Content-Type", "text/csv")
+		h.Set("Content-Disposition", `attachment; filename="`+d.filename+`"`)
+		h.Set("Cache-Control", "no-store")
+		_ = d.rc.SetWriteDeadline(time.Now().Add(downloadIdleTimeout))
+		d.w.WriteHeader(http.StatusOK)
 	}
 	for i, cell := range record {
-		record[i] = spreadsheetSafe(cell)
+		if i > 0 {
+			_ = d.buf.WriteByte(',')
+		}
+		_ = d.buf.WriteByte('"')
+		_, _ = d.buf.WriteString(strings.ReplaceAll(spreadsheetSafe(cell), `"`, `""`))
+		_ = d.buf.WriteByte('"')
 	}
-	if err := d.csv.Write(record); err != nil {
+	if _, err := d.buf.WriteString("\r\n"); err != nil {
 		return err
 	}
 	d.rows++
@@ -78,8 +78,7 @@ func (d *csvDownload) row(record []string) error {
 }
 
 func (d *csvDownload) flush() error {
-	d.csv.Flush()
-	if err := d.csv.Error(); err != nil {
+	if err := d.buf.Flush(); err != nil {
 		return err
 	}
 	_ = d.rc.SetWriteDeadline(time.Now().Add(downloadIdleTimeout))
@@ -87,15 +86,11 @@ func (d *csvDownload) flush() error {
 }
 
 // finish completes the file: err is what stopped the rows, if anything.
-// Before the first row it is the request's answer (nil when the file is
-// just the header row); after, the client has a 200 and part of a file,
-// so the response is cut off without its end, and no client can take a
-// truncated export for a whole one.
+// Before the first row it is the request's answer; after, the client has
+// a 200 and part of a file, so the response is cut off without its end,
+// and no client can take a truncated export for a whole one.
 func (d *csvDownload) finish(r *http.Request, log *slog.Logger, err error) error {
-	if err == nil && !d.started {
-		err = d.start()
-	}
-	if err == nil {
+	if err == nil && d.started {
 		err = d.flush()
 	}
 	if err == nil || !d.started {

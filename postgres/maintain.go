@@ -409,9 +409,11 @@ type TableSize struct {
 func (db *DB) MaintainedTableSizes(ctx context.Context) ([]TableSize, error) {
 	var sizes []TableSize
 	err := db.readGlobal(ctx, func(b *pgx.Batch, _ string) {
-		b.Queue(`SELECT t.name, coalesce(sum(pg_total_relation_size(p.relid)), 0)::bigint
-			FROM unnest($1::text[]) WITH ORDINALITY AS t(name, n), pg_partition_tree(t.name::regclass) p
-			GROUP BY t.name, t.n ORDER BY t.n`, MaintainedTables()).Query(func(rows pgx.Rows) error {
+		b.Queue(`SELECT t.name, CASE WHEN c.relkind = 'p'
+				THEN (SELECT coalesce(sum(pg_total_relation_size(p.relid)), 0) FROM pg_partition_tree(c.oid) p)::bigint
+				ELSE pg_total_relation_size(c.oid) END
+			FROM unnest($1::text[]) WITH ORDINALITY AS t(name, n) JOIN pg_class c ON c.oid = t.name::regclass
+			ORDER BY t.n`, MaintainedTables()).Query(func(rows pgx.Rows) error {
 			var err error
 			sizes, err = pgx.CollectRows(rows, pgx.RowToStructByPos[TableSize])
 			return err
