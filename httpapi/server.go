@@ -180,6 +180,8 @@ type Route struct {
 	// NotImplemented routes act on a live game server, which the data
 	// core cannot: after their checks they answer 501.
 	NotImplemented bool
+	// Download routes answer a file, not the JSON envelope.
+	Download bool
 }
 
 // Routes lists every API route (not the health, metrics and documentation
@@ -188,7 +190,8 @@ func (s *Server) Routes() []Route {
 	out := make([]Route, len(s.endpoints))
 	for i, e := range s.endpoints {
 		out[i] = Route{Method: e.method, Path: e.path, Public: e.access == public, Admin: e.access == admin,
-			Permissions: e.permissions, HasBody: e.body != nil, NotImplemented: e.notImplemented}
+			Permissions: e.permissions, HasBody: e.body != nil, NotImplemented: e.notImplemented,
+			Download: e.stream != nil}
 	}
 	return out
 }
