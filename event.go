@@ -3,7 +3,10 @@ package takaro
 import (
 	"context"
 	"encoding/json"
+	"maps"
+	"math"
 	"slices"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -142,4 +145,70 @@ type EventService interface {
 	FindEventByID(ctx context.Context, id uuid.UUID) (*Event, error)
 	// FindEvents searches events. Errors: CodeValidation.
 	FindEvents(ctx context.Context, q Query) (*Page[Event], error)
+	// ExportEvents hands each event that the search q finds, within the
+	// window of EventExportWindow, to each, in the order of createdAt
+	// (ascending, or as q.SortDirection says), a chunk at a time: memory
+	// does not grow with the export. It validates q before the first call
+	// of each. Errors: CodeValidation, CodeBadRequest for a window longer
+	// than MaxEventExportDays, and each's own error.
+	ExportEvents(ctx context.Context, q Query, each func(*EventExportRow) error) error
+}
+
+// MaxEventExportDays bounds the time range of an event export, as the
+// reference platform does.
+const MaxEventExportDays = 90
+
+// EventExportRow is one event of an export, with the names of the rows it
+// mentions (empty when there is none, or the row is gone).
+type EventExportRow struct {
+	Event
+	ModuleName, PlayerName, UserName, GameServerName string
+}
+
+// EventExportWindow fixes the createdAt range of an export as the
+// reference does: from greaterThan.createdAt to lessThan.createdAt, the end
+// defaulting to now and the start to MaxEventExportDays before the end; a
+// longer range is refused. It returns q with both bounds set.
+func EventExportWindow(q Query, now time.Time) (Query, error) {
+	bound := func(param string, m map[string]any) (time.Time, bool, error) {
+		v, ok := m["createdAt"]
+		if !ok {
+			return time.Time{}, false, nil
+		}
+		s, _ := v.(string)
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return time.Time{}, false, Invalid(param+".createdAt", "must be an ISO 8601 date-time, for example 2024-01-31T12:00:00Z")
+		}
+		return t, true, CheckTime(param+".createdAt", t)
+	}
+	start, hasStart, err := bound("greaterThan", q.GreaterThan)
+	if err != nil {
+		return q, err
+	}
+	end, hasEnd, err := bound("lessThan", q.LessThan)
+	if err != nil {
+		return q, err
+	}
+	if !hasEnd {
+		end = now
+	}
+	if !hasStart {
+		start = end.AddDate(0, 0, -MaxEventExportDays)
+	}
+	if days := end.Sub(start).Hours() / 24; days > MaxEventExportDays {
+		return q, Errorf(CodeBadRequest, "Time range exceeds maximum allowed period of %d days. Requested range is %d days. "+
+			"Please select a date range of %d days or less.", MaxEventExportDays, int(math.Ceil(days)), MaxEventExportDays)
+	}
+	q.GreaterThan = maps.Clone(q.GreaterThan)
+	q.LessThan = maps.Clone(q.LessThan)
+	if q.GreaterThan == nil {
+		q.GreaterThan = map[string]any{}
+	}
+	if q.LessThan == nil {
+		q.LessThan = map[string]any{}
+	}
+	q.GreaterThan["createdAt"] = start.UTC().Format(time.RFC3339Nano)
+	q.LessThan["createdAt"] = end.UTC().Format(time.RFC3339Nano)
+	return q, nil
 }

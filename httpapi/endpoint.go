@@ -56,6 +56,10 @@ type endpoint struct {
 	notImplemented bool
 	// handle runs the endpoint; its result is the response's data.
 	handle func(r *request) (any, error)
+	// stream, instead of handle, writes a file of mediaType to w (see
+	// download.go): an error before its first write is answered as usual.
+	stream    func(r *request, w http.ResponseWriter) error
+	mediaType string
 }
 
 // queryParam is a documented query string parameter.

@@ -81,6 +81,10 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 	return s.ResponseWriter.Write(b)
 }
 
+// Unwrap lets http.ResponseController reach the connection's writer, to
+// flush a download as it goes.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
 // metrics are the server's Prometheus collectors.
 type metrics struct {
 	requests *prometheus.CounterVec

@@ -104,6 +104,10 @@ func responses(schemas *schemaSet, e endpoint) map[string]any {
 				"data": data, "meta": schema{"type": "object", "properties": metaProps}}}}}},
 		"400": errorRef(),
 	}
+	if e.stream != nil {
+		out["200"] = map[string]any{"description": "OK: the file, streamed", "content": map[string]any{
+			e.mediaType: map[string]any{"schema": schema{"type": "string"}}}}
+	}
 	if e.access != public {
 		out["401"] = errorRef()
 	}

@@ -49,6 +49,9 @@ type Config struct {
 	// IdentityCacheStats, when set, exports the identity cache's counters
 	// and its listener's state as metrics.
 	IdentityCacheStats func() IdentityCacheStats
+	// MaintenanceStats, when set, exports what the maintenance passes of
+	// this process have done as metrics.
+	MaintenanceStats func() MaintenanceStats
 
 	// AdminSecret enables the admin API; empty turns it off.
 	AdminSecret string
@@ -83,6 +86,21 @@ type IdentityCacheStats struct {
 	Listening bool
 }
 
+// MaintenanceStats is what the maintenance passes run by this process have
+// done since it started.
+type MaintenanceStats struct {
+	// Runs counts the passes, Errors those that failed.
+	Runs, Errors uint64
+	// LastRun is when the latest pass started (zero before the first), and
+	// LastDuration how long it took.
+	LastRun      time.Time
+	LastDuration time.Duration
+	// RowsDeleted counts the rows removed, by table. Tables are a fixed
+	// set; which domain the rows were in is logged, not labelled, so the
+	// series stay few however many domains there are.
+	RowsDeleted map[string]uint64
+}
+
 // Server is the REST API.
 type Server struct {
 	cfg       Config
@@ -113,6 +131,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.IdentityCacheStats != nil {
 		s.registry.MustRegister(identityCacheMetrics(cfg.IdentityCacheStats)...)
+	}
+	if cfg.MaintenanceStats != nil {
+		s.registry.MustRegister(maintenanceCollector(cfg.MaintenanceStats))
 	}
 	s.endpoints = s.routes()
 	doc, err := json.Marshal(openAPIDocument(s.endpoints, cfg.SearchFields))
@@ -159,6 +180,8 @@ type Route struct {
 	// NotImplemented routes act on a live game server, which the data
 	// core cannot: after their checks they answer 501.
 	NotImplemented bool
+	// Download routes answer a file, not the JSON envelope.
+	Download bool
 }
 
 // Routes lists every API route (not the health, metrics and documentation
@@ -167,7 +190,8 @@ func (s *Server) Routes() []Route {
 	out := make([]Route, len(s.endpoints))
 	for i, e := range s.endpoints {
 		out[i] = Route{Method: e.method, Path: e.path, Public: e.access == public, Admin: e.access == admin,
-			Permissions: e.permissions, HasBody: e.body != nil, NotImplemented: e.notImplemented}
+			Permissions: e.permissions, HasBody: e.body != nil, NotImplemented: e.notImplemented,
+			Download: e.stream != nil}
 	}
 	return out
 }
@@ -215,6 +239,12 @@ func (s *Server) serve(e endpoint) http.Handler {
 				return
 			}
 			req.body = body
+		}
+		if e.stream != nil {
+			if err := e.stream(req, w); err != nil {
+				writeInputError(w, r, s.log, err, input)
+			}
+			return
 		}
 		data, err := e.handle(req)
 		if err != nil {
@@ -303,4 +333,41 @@ func (c *poolStatsCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.max, prometheus.GaugeValue, float64(st.Max))
 	ch <- prometheus.MustNewConstMetric(c.waits, prometheus.CounterValue, float64(st.Waits))
 	ch <- prometheus.MustNewConstMetric(c.waitSecs, prometheus.CounterValue, st.WaitDuration.Seconds())
+}
+
+// maintenanceCollector exports MaintenanceStats.
+func maintenanceCollector(stats func() MaintenanceStats) prometheus.Collector {
+	return &maintenanceStatsCollector{stats: stats,
+		runs:     prometheus.NewDesc("takaro_maintenance_runs_total", "Maintenance passes run by this process.", nil, nil),
+		errors:   prometheus.NewDesc("takaro_maintenance_errors_total", "Maintenance passes of this process that failed.", nil, nil),
+		lastRun:  prometheus.NewDesc("takaro_maintenance_last_run_timestamp_seconds", "When the latest maintenance pass started (0: none yet).", nil, nil),
+		duration: prometheus.NewDesc("takaro_maintenance_last_run_duration_seconds", "How long the latest maintenance pass took.", nil, nil),
+		rows:     prometheus.NewDesc("takaro_maintenance_rows_deleted_total", "Rows removed by maintenance, by table (per domain: see the log).", []string{"table"}, nil),
+	}
+}
+
+type maintenanceStatsCollector struct {
+	stats                                 func() MaintenanceStats
+	runs, errors, lastRun, duration, rows *prometheus.Desc
+}
+
+func (c *maintenanceStatsCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.runs, c.errors, c.lastRun, c.duration, c.rows} {
+		ch <- d
+	}
+}
+
+func (c *maintenanceStatsCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.stats()
+	ch <- prometheus.MustNewConstMetric(c.runs, prometheus.CounterValue, float64(st.Runs))
+	ch <- prometheus.MustNewConstMetric(c.errors, prometheus.CounterValue, float64(st.Errors))
+	var last float64
+	if !st.LastRun.IsZero() {
+		last = float64(st.LastRun.UnixMilli()) / 1000
+	}
+	ch <- prometheus.MustNewConstMetric(c.lastRun, prometheus.GaugeValue, last)
+	ch <- prometheus.MustNewConstMetric(c.duration, prometheus.GaugeValue, st.LastDuration.Seconds())
+	for table, n := range st.RowsDeleted {
+		ch <- prometheus.MustNewConstMetric(c.rows, prometheus.CounterValue, float64(n), table)
+	}
 }

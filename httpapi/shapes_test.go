@@ -372,7 +372,8 @@ func TestShapes(t *testing.T) {
 	sh.check("DELETE /domain/{id}", s.do(http.MethodDelete, "/domain/"+domain, nil, admin))
 
 	for _, route := range s.API.Routes() {
-		if !sh.seen[routeKey(route)] {
+		// A download's shape is its file's columns: TestEventExport.
+		if !sh.seen[routeKey(route)] && !route.Download {
 			t.Errorf("route %s has no golden success shape: add it to TestShapes", routeKey(route))
 		}
 	}

@@ -33,6 +33,13 @@ const (
 	DefaultCredentialGrace = 7 * 24 * time.Hour
 	// DefaultGameServerGrace keeps a soft-deleted game server for a week.
 	DefaultGameServerGrace = 7 * 24 * time.Hour
+	// maintenanceLockTimeout is the longest a maintenance statement waits
+	// for a lock. A batch only ever locks expired rows, which the API does
+	// not write, so it waits only behind DDL or an unusual long
+	// transaction; giving up quickly keeps it from queueing in front of
+	// the API's writes (a waiting lock request blocks every later
+	// conflicting one). The rows stay for the next pass.
+	maintenanceLockTimeout = "100ms"
 )
 
 // MaintainOptions tune a maintenance pass.
@@ -155,7 +162,7 @@ func (db *DB) Maintain(ctx context.Context, opts MaintainOptions) ([]Removal, er
 			if !ok {
 				continue
 			}
-			if err := m.remove(ctx, d.id, rule.table, rule.condition, cutoff); err != nil {
+			if _, err := m.remove(ctx, d.id, rule.table, rule.condition, cutoff); err != nil {
 				return m.removed, err
 			}
 		}
@@ -174,8 +181,11 @@ type maintenance struct {
 }
 
 // remove deletes the rows of table in domain that match condition, batch
-// by batch, until none is left. In a dry run it counts them instead.
-func (m *maintenance) remove(ctx context.Context, domain, table, condition string, args ...any) error {
+// by batch, until none is left, and reports whether it got them all: a
+// batch that would have waited for a lock longer than
+// maintenanceLockTimeout leaves the rest to the next pass. In a dry run it
+// counts them instead.
+func (m *maintenance) remove(ctx context.Context, domain, table, condition string, args ...any) (finished bool, err error) {
 	args = append([]any{domain}, args...)
 	from := fmt.Sprintf("%s WHERE domain = $1 AND %s", pgx.Identifier{table}.Sanitize(), condition)
 	if m.opts.DryRun {
@@ -186,7 +196,7 @@ func (m *maintenance) remove(ctx context.Context, domain, table, condition strin
 		if err == nil && n > 0 {
 			m.note(table, domain, n)
 		}
-		return err
+		return err == nil, err
 	}
 	// The batch is picked by ctid in the same statement, on the same
 	// index that the condition uses, so each batch is one short index
@@ -198,21 +208,27 @@ func (m *maintenance) remove(ctx context.Context, domain, table, condition strin
 	for {
 		var n int64
 		err := m.db.inExplicitDomain(ctx, domain, func(tx *Tx) error {
+			if _, err := tx.Exec(ctx, "SELECT set_config('lock_timeout', $1, true)", maintenanceLockTimeout); err != nil {
+				return err
+			}
 			tag, err := tx.Exec(ctx, del, args...)
 			n = tag.RowsAffected()
 			return err
 		})
+		if pgErr := asPgError(err); pgErr != nil && pgErr.Code == sqlstateLockNotAvailable {
+			return false, nil
+		}
 		if err != nil {
-			return fmt.Errorf("maintenance: %s of domain %s: %w", table, domain, err)
+			return false, fmt.Errorf("maintenance: %s of domain %s: %w", table, domain, err)
 		}
 		if n > 0 {
 			m.note(table, domain, n)
 		}
 		if n < int64(m.opts.BatchSize) {
-			return nil
+			return true, nil
 		}
 		if err := sleep(ctx, m.opts.Pause); err != nil {
-			return err
+			return false, err
 		}
 	}
 }
@@ -240,12 +256,20 @@ func (m *maintenance) purgeGameServers(ctx context.Context, domain string, cutof
 		return fmt.Errorf("maintenance: soft-deleted game servers of domain %s: %w", domain, err)
 	}
 	for _, id := range ids {
+		cleared := true
 		for _, ref := range refs {
-			if err := m.remove(ctx, domain, ref.table, pgx.Identifier{ref.column}.Sanitize()+" = $2", id); err != nil {
+			finished, err := m.remove(ctx, domain, ref.table, pgx.Identifier{ref.column}.Sanitize()+" = $2", id)
+			if err != nil {
 				return err
 			}
+			cleared = cleared && finished
 		}
-		if err := m.remove(ctx, domain, "gameservers", "id = $2 AND deleted_at IS NOT NULL", id); err != nil {
+		// With rows left behind by a lock timeout, the server's own delete
+		// would cascade to all of them at once: it waits for the next pass.
+		if !cleared {
+			continue
+		}
+		if _, err := m.remove(ctx, domain, "gameservers", "id = $2 AND deleted_at IS NOT NULL", id); err != nil {
 			return err
 		}
 	}
@@ -295,17 +319,28 @@ func (m *maintenance) note(table, domain string, n int64) {
 // instance at a time the maintenance runner.
 const maintenanceLockKey = "takaro maintenance"
 
+// MaintenancePass is what one pass of RunMaintenance did.
+type MaintenancePass struct {
+	Started  time.Time
+	Duration time.Duration
+	// Removed is what went, by table and domain, also when the pass failed
+	// half-way: whole batches are done.
+	Removed []Removal
+	Err     error
+}
+
 // RunMaintenance runs a maintenance pass every interval, on one instance
 // at a time, until ctx ends. Each instance tries to take a session-level
 // advisory lock on a connection of its own, outside the pool; the one that
 // holds it runs the passes, and the others try again every interval. When
 // the holder dies its connection closes, PostgreSQL releases the lock, and
 // another instance takes over at its next try. done, when set, is called
-// after every pass this instance runs.
+// after every pass this instance runs, and with Err alone when it cannot
+// reach the database to try for the lock.
 //
 // The lock needs a real session: behind PgBouncer in transaction mode the
 // dedicated connection must reach PostgreSQL directly (see README).
-func (db *DB) RunMaintenance(ctx context.Context, interval time.Duration, opts MaintainOptions, done func([]Removal, error)) {
+func (db *DB) RunMaintenance(ctx context.Context, interval time.Duration, opts MaintainOptions, done func(MaintenancePass)) {
 	for {
 		db.maintainWhileLeader(ctx, interval, opts, done)
 		if sleep(ctx, interval) != nil {
@@ -316,11 +351,14 @@ func (db *DB) RunMaintenance(ctx context.Context, interval time.Duration, opts M
 
 // maintainWhileLeader runs passes for as long as this instance holds the
 // maintenance lock; it returns at once when another instance holds it.
-func (db *DB) maintainWhileLeader(ctx context.Context, interval time.Duration, opts MaintainOptions, done func([]Removal, error)) {
+func (db *DB) maintainWhileLeader(ctx context.Context, interval time.Duration, opts MaintainOptions, done func(MaintenancePass)) {
+	if done == nil {
+		done = func(MaintenancePass) {}
+	}
 	conn, err := pgx.ConnectConfig(ctx, db.pool.Config().ConnConfig.Copy())
 	if err != nil {
-		if done != nil && ctx.Err() == nil {
-			done(nil, fmt.Errorf("maintenance: connect for the runner lock: %w", err))
+		if ctx.Err() == nil {
+			done(MaintenancePass{Err: fmt.Errorf("maintenance: connect for the runner lock: %w", err)})
 		}
 		return
 	}
@@ -330,13 +368,13 @@ func (db *DB) maintainWhileLeader(ctx context.Context, interval time.Duration, o
 		return
 	}
 	for {
-		removed, err := db.Maintain(ctx, opts)
+		pass := MaintenancePass{Started: time.Now()}
+		pass.Removed, pass.Err = db.Maintain(ctx, opts)
+		pass.Duration = time.Since(pass.Started)
 		if ctx.Err() != nil {
 			return
 		}
-		if done != nil {
-			done(removed, err)
-		}
+		done(pass)
 		if sleep(ctx, interval) != nil {
 			return
 		}
@@ -345,6 +383,46 @@ func (db *DB) maintainWhileLeader(ctx context.Context, interval time.Duration, o
 			return
 		}
 	}
+}
+
+// MaintainedTables are the tables a maintenance pass deletes from by its
+// rules, in the order of MaintainedTableSizes. (A purged game server's
+// rows go from every table that refers to it as well.)
+func MaintainedTables() []string {
+	tables := make([]string, 0, len(retentionRules)+1)
+	for _, r := range retentionRules {
+		tables = append(tables, r.table)
+	}
+	return append(tables, "gameservers")
+}
+
+// TableSize is the space a table takes on disk, its indexes and TOAST
+// included (all partitions of a partitioned table).
+type TableSize struct {
+	Table string
+	Bytes int64
+}
+
+// MaintainedTableSizes measures the tables that maintenance deletes from,
+// so that an operator sees what a pass gave back (and what vacuum has yet
+// to): pg_total_relation_size summed over each table's partitions.
+func (db *DB) MaintainedTableSizes(ctx context.Context) ([]TableSize, error) {
+	var sizes []TableSize
+	err := db.readGlobal(ctx, func(b *pgx.Batch, _ string) {
+		b.Queue(`SELECT t.name, CASE WHEN c.relkind = 'p'
+				THEN (SELECT coalesce(sum(pg_total_relation_size(p.relid)), 0) FROM pg_partition_tree(c.oid) p)::bigint
+				ELSE pg_total_relation_size(c.oid) END
+			FROM unnest($1::text[]) WITH ORDINALITY AS t(name, n) JOIN pg_class c ON c.oid = t.name::regclass
+			ORDER BY t.n`, MaintainedTables()).Query(func(rows pgx.Rows) error {
+			var err error
+			sizes, err = pgx.CollectRows(rows, pgx.RowToStructByPos[TableSize])
+			return err
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("maintenance: table sizes: %w", err)
+	}
+	return sizes, nil
 }
 
 // historyKeptFrom is the oldest moment whose history some domain still

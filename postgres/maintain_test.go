@@ -204,9 +204,9 @@ func TestMaintenanceRunsOnOneInstanceAndAnotherTakesOver(t *testing.T) {
 	var passes [2]atomic.Int64
 	run := func(ctx context.Context, core *postgres.DB, i int, wg *sync.WaitGroup) {
 		defer wg.Done()
-		core.RunMaintenance(ctx, 20*time.Millisecond, postgres.MaintainOptions{}, func(_ []postgres.Removal, err error) {
-			if err != nil && ctx.Err() == nil {
-				t.Errorf("instance %d: %v", i, err)
+		core.RunMaintenance(ctx, 20*time.Millisecond, postgres.MaintainOptions{}, func(pass postgres.MaintenancePass) {
+			if pass.Err != nil && ctx.Err() == nil {
+				t.Errorf("instance %d: %v", i, pass.Err)
 			}
 			passes[i].Add(1)
 		})
@@ -243,5 +243,114 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestMaintainPurgesABigGameServerWhileWritesGoOn purges a soft-deleted
+// game server with a hundred thousand rows of location history while the
+// API writes to the same domain (events, and the history of another
+// server), and watches pg_locks all along: no write ever waits for a lock.
+func TestMaintainPurgesABigGameServerWhileWritesGoOn(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	super := superuser(t, e.db)
+	ctx := context.Background()
+	a := e.newDomain(t, takaro.DomainLimits{MaxGameservers: ptrTo(5)})
+	doomed, live := e.fill(t, a), e.fill(t, a)
+	const history = 100_000
+	if _, err := super.Exec(ctx, `INSERT INTO player_location (domain, pog_id, player_id, gameserver_id, x, y, z)
+		SELECT pog.domain, pog.id, pog.player_id, pog.gameserver_id, n, n, n
+		FROM player_on_gameserver pog, generate_series(1, $3) n WHERE pog.domain = $1 AND pog.gameserver_id = $2`,
+		a.ID, doomed.GameServer.ID, history); err != nil {
+		t.Fatal(err)
+	}
+	// History gathers over weeks, and autovacuum keeps its statistics;
+	// without them the planner may read the whole range for every batch.
+	if _, err := super.Exec(ctx, "ANALYZE player_location"); err != nil {
+		t.Fatal(err)
+	}
+	must(t, e.core.DeleteGameServer(a.ctx, doomed.GameServer.ID))
+	if _, err := super.Exec(ctx, "UPDATE gameservers SET deleted_at = now() - interval '8 days' WHERE domain = $1 AND id = $2",
+		a.ID, doomed.GameServer.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	purged := make(chan error, 1)
+	var locationBatches atomic.Int64
+	began := time.Now()
+	go func() {
+		_, err := e.core.Maintain(ctx, postgres.MaintainOptions{Removed: func(table, _ string, _ int64) {
+			if table == "player_location" {
+				locationBatches.Add(1)
+			}
+		}})
+		purged <- err
+	}()
+	var writes, waits int
+	var slowest time.Duration
+	for done := false; !done; {
+		select {
+		case err := <-purged:
+			must(t, err)
+			done = true
+			continue
+		default:
+		}
+		start := time.Now()
+		check[*takaro.Event](t)(e.core.CreateEvent(a.ctx, takaro.EventCreate{EventName: "chat-message", GameserverID: &live.GameServer.ID}))
+		check[[]takaro.PlayerLocation](t)(e.core.RecordLocations(a.ctx, takaro.LocationRecord{GameServerID: live.GameServer.ID,
+			Samples: []takaro.LocationSample{{PlayerID: live.Player.ID, X: 1, Y: 2, Z: 3}}}))
+		slowest = max(slowest, time.Since(start))
+		writes++
+		var n int
+		must(t, super.QueryRow(ctx, "SELECT count(*) FROM pg_locks WHERE NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())").Scan(&n))
+		waits += n
+	}
+	if got := locationBatches.Load(); got < history/postgres.DefaultMaintainBatchSize {
+		t.Fatalf("the history went in %d batches, want at least %d", got, history/postgres.DefaultMaintainBatchSize)
+	}
+	if writes < 10 {
+		t.Errorf("only %d writes went through during the purge", writes)
+	}
+	if waits != 0 {
+		t.Errorf("%d lock waits seen during the purge, want none", waits)
+	}
+	gone := countByDomain(t, super, []string{"gameservers", "player_location"}, a.ID)
+	if gone["gameservers"] != 1 || gone["player_location"] != 1+writes {
+		t.Errorf("after the purge: %v, want the live server with its %d locations", gone, 1+writes)
+	}
+	t.Logf("%d writes (an event and a location each) during the purge of %d rows in %s; the slowest took %s",
+		writes, history, time.Since(began).Round(time.Millisecond), slowest)
+}
+
+// TestMaintainGivesWayToALockAndCarriesOnNextTime holds a lock on events
+// that blocks deletes (as DDL would): the pass does not wait behind it,
+// does the rest, and the next pass does what was left.
+func TestMaintainGivesWayToALockAndCarriesOnNextTime(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	super := superuser(t, e.db)
+	ctx := context.Background()
+	a := e.newDomain(t, takaro.DomainLimits{})
+	e.fill(t, a)
+	aged(t, super, a.ID, 15)
+	before := maintainedCounts(t, super, a.ID)
+
+	tx, err := super.Begin(ctx)
+	must(t, err)
+	defer func() { _ = tx.Rollback(ctx) }()
+	_, err = tx.Exec(ctx, "LOCK TABLE events IN SHARE MODE")
+	must(t, err)
+	_, err = e.core.Maintain(ctx, postgres.MaintainOptions{})
+	must(t, err)
+	mid := maintainedCounts(t, super, a.ID)
+	if mid["events"] != before["events"] || mid["variables"] != before["variables"]-1 || mid["sessions"] != before["sessions"]-1 {
+		t.Fatalf("with events locked: %v → %v; want the events kept and the rest done", before, mid)
+	}
+	must(t, tx.Rollback(ctx))
+	_, err = e.core.Maintain(ctx, postgres.MaintainOptions{})
+	must(t, err)
+	if after := maintainedCounts(t, super, a.ID); after["events"] != before["events"]-15 {
+		t.Errorf("after the lock: %d events, want %d", after["events"], before["events"]-15)
 	}
 }

@@ -75,6 +75,9 @@ type Config struct {
 	AdminSecret secret // ADMIN_CLIENT_SECRET; empty turns the admin API off
 	JWTSecret   secret // JWT_SECRET; signs admin-issued domain tokens
 	Migrate     bool   // TAKARO_MIGRATE: apply pending migrations at boot
+	// MaintenanceInterval is how often serve runs the maintenance pass
+	// (TAKARO_MAINTENANCE_INTERVAL); zero turns it off.
+	MaintenanceInterval time.Duration
 
 	LogLevel slog.Level // LOGGING_LEVEL
 	LogJSON  bool       // LOGGING_JSON
@@ -87,15 +90,16 @@ type Config struct {
 
 // flagVariables names the variable each configuration flag overrides.
 var flagVariables = map[string]string{
-	"database-url":        "POSTGRES_CONNECTION_STRING",
-	"listen-database-url": "POSTGRES_LISTEN_CONNECTION_STRING",
-	"data-dir":            "TAKARO_DATA_DIR",
-	"encryption-key-file": "POSTGRES_ENCRYPTION_KEY",
-	"bcrypt-cost":         "TAKARO_BCRYPT_COST",
-	"connect-timeout":     "POSTGRES_CONNECT_TIMEOUT",
-	"pool-size":           "POSTGRES_POOL_SIZE",
-	"port":                "PORT",
-	"migrate":             "TAKARO_MIGRATE",
+	"database-url":         "POSTGRES_CONNECTION_STRING",
+	"listen-database-url":  "POSTGRES_LISTEN_CONNECTION_STRING",
+	"data-dir":             "TAKARO_DATA_DIR",
+	"encryption-key-file":  "POSTGRES_ENCRYPTION_KEY",
+	"bcrypt-cost":          "TAKARO_BCRYPT_COST",
+	"connect-timeout":      "POSTGRES_CONNECT_TIMEOUT",
+	"pool-size":            "POSTGRES_POOL_SIZE",
+	"port":                 "PORT",
+	"migrate":              "TAKARO_MIGRATE",
+	"maintenance-interval": "TAKARO_MAINTENANCE_INTERVAL",
 }
 
 // dbEnvNames are the variables that configure an external database. When
@@ -117,12 +121,13 @@ func loadConfig(getenv func(string) string) (*Config, error) {
 			ConnectTimeout: postgres.DefaultConnectTimeout,
 			MaxConns:       postgres.DefaultPoolSize(),
 		},
-		DataDir:          getenv("TAKARO_DATA_DIR"),
-		BcryptCost:       postgres.DefaultBcryptCost,
-		StatementTimeout: postgres.DefaultStatementTimeout,
-		Port:             3000,
-		LogLevel:         slog.LevelInfo,
-		sources:          map[string]string{},
+		DataDir:             getenv("TAKARO_DATA_DIR"),
+		BcryptCost:          postgres.DefaultBcryptCost,
+		StatementTimeout:    postgres.DefaultStatementTimeout,
+		Port:                3000,
+		MaintenanceInterval: defaultMaintenanceInterval,
+		LogLevel:            slog.LevelInfo,
+		sources:             map[string]string{},
 	}
 	for _, name := range []string{"POSTGRES_HOST", "POSTGRES_USER", "POSTGRES_DB", "POSTGRES_CA", "TAKARO_DATA_DIR"} {
 		if getenv(name) != "" {
@@ -145,6 +150,7 @@ func loadConfig(getenv func(string) string) (*Config, error) {
 	parse("TAKARO_STATEMENT_TIMEOUT", durationInto(&c.StatementTimeout))
 	parse("PORT", portInto(&c.Port))
 	parse("TAKARO_MIGRATE", boolInto(&c.Migrate))
+	parse("TAKARO_MAINTENANCE_INTERVAL", intervalInto(&c.MaintenanceInterval))
 	parse("LOGGING_JSON", boolInto(&c.LogJSON))
 	parse("LOGGING_LEVEL", func(v string) error {
 		if c.LogLevel.UnmarshalText([]byte(v)) != nil {
@@ -343,6 +349,7 @@ func (c *Config) writeTo(w io.Writer) {
 		{"TAKARO_BCRYPT_COST", strconv.Itoa(c.BcryptCost)},
 		{"TAKARO_STATEMENT_TIMEOUT", c.StatementTimeout.String()},
 		{"TAKARO_MIGRATE", strconv.FormatBool(c.Migrate)},
+		{"TAKARO_MAINTENANCE_INTERVAL", maintenanceIntervalText(c.MaintenanceInterval)},
 		{"PORT", strconv.Itoa(c.Port)},
 		{"ADMIN_CLIENT_SECRET", c.AdminSecret.String()},
 		{"JWT_SECRET", c.JWTSecret.String()},
@@ -414,6 +421,21 @@ func durationInto(p *time.Duration) func(string) error {
 			return errors.New("not a positive duration (for example 10s, or 10 for seconds)")
 		}
 		*p = d
+		return nil
+	}
+}
+
+// intervalInto parses the interval of a periodic job: a duration as
+// durationInto reads it, or 0 or "off" for never.
+func intervalInto(p *time.Duration) func(string) error {
+	return func(v string) error {
+		if v == "0" || strings.EqualFold(v, "off") {
+			*p = 0
+			return nil
+		}
+		if durationInto(p)(v) != nil {
+			return errors.New("not a positive duration (for example 1h, or 3600 for seconds), or 0 or off for never")
+		}
 		return nil
 	}
 }

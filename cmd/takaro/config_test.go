@@ -423,3 +423,24 @@ func TestPoolSize(t *testing.T) {
 	requireExit(t, o, 1)
 	requireContains(t, "stderr", o.stderr, `POSTGRES_POOL_SIZE="0"`, "not a pool size")
 }
+
+func TestConfigMaintenanceInterval(t *testing.T) {
+	t.Parallel()
+	for value, want := range map[string]string{"": "1h0m0s", "15m": "15m0s", "90": "1m30s", "0": "off", "OFF": "off"} {
+		rows, sources, _ := configTable(t, map[string]string{"TAKARO_MAINTENANCE_INTERVAL": value, "TAKARO_DATA_DIR": t.TempDir()})
+		if rows["TAKARO_MAINTENANCE_INTERVAL"] != want {
+			t.Errorf("TAKARO_MAINTENANCE_INTERVAL=%q shows %q, want %q", value, rows["TAKARO_MAINTENANCE_INTERVAL"], want)
+		}
+		if wantSource := map[bool]string{true: "default", false: "env"}[value == ""]; sources["TAKARO_MAINTENANCE_INTERVAL"] != wantSource {
+			t.Errorf("TAKARO_MAINTENANCE_INTERVAL=%q comes from %q, want %q", value, sources["TAKARO_MAINTENANCE_INTERVAL"], wantSource)
+		}
+	}
+	for _, value := range []string{"-1m", "hourly"} {
+		o := takaro(t, map[string]string{"TAKARO_MAINTENANCE_INTERVAL": value, "TAKARO_DATA_DIR": t.TempDir()}, "config")
+		requireExit(t, o, 1)
+		requireContains(t, value, o.stderr, `TAKARO_MAINTENANCE_INTERVAL="`+value+`"`, "or 0 or off for never")
+	}
+	o := takaro(t, map[string]string{"TAKARO_DATA_DIR": t.TempDir()}, "serve", "-maintenance-interval", "sometimes")
+	requireExit(t, o, 2)
+	requireContains(t, "the flag", o.stderr, "maintenance-interval", "or 0 or off for never")
+}

@@ -71,7 +71,7 @@ var (
 		"TAKARO_DATA_DIR", "TAKARO_BCRYPT_COST", "LOGGING_LEVEL", "LOGGING_JSON",
 	}
 	keyVariables   = []string{"POSTGRES_ENCRYPTION_KEY", "POSTGRES_ENCRYPTION_KEY_PREVIOUS", "POSTGRES_ALLOW_INSECURE_TRANSPORT"}
-	serveVariables = slices.Concat(keyVariables, []string{"POSTGRES_LISTEN_CONNECTION_STRING", "PORT", "ADMIN_CLIENT_SECRET", "JWT_SECRET", "TAKARO_MIGRATE"})
+	serveVariables = slices.Concat(keyVariables, []string{"POSTGRES_LISTEN_CONNECTION_STRING", "PORT", "ADMIN_CLIENT_SECRET", "JWT_SECRET", "TAKARO_MIGRATE", "TAKARO_MAINTENANCE_INTERVAL"})
 )
 
 // commands lists every subcommand, in the order help shows them.
@@ -83,6 +83,7 @@ var commands = []command{
 	{name: "db create", summary: "create a new migration file in the source tree", args: "NAME", run: runCreate},
 	{name: "db rotate-key", summary: "re-encrypt every value still under a previous key with the current key", db: true, env: keyVariables, run: runRotateKey},
 	{name: "db verify-encryption", summary: "check that every encrypted value can be decrypted", db: true, env: keyVariables, run: runVerifyEncryption},
+	{name: "db maintain", summary: "run one maintenance pass now: retention, expiries, purges (--dry-run: only report)", db: true, run: runMaintain},
 	{name: "db doctor", summary: "check the database's security and configuration", db: true, env: keyVariables, run: runDoctor},
 	{name: "bench", summary: "measure the API against the same SQL sent directly, over loopback", db: true, env: serveVariables, longRunning: true, run: runBench},
 	{name: "config", summary: "print the effective configuration and where each value came from, secrets redacted", db: true, env: serveVariables, run: runConfig},

@@ -31,6 +31,8 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	if _, err := a.parseFlags(args, func(fs *flag.FlagSet) {
 		fs.IntVar(&a.cfg.Port, "port", a.cfg.Port, "HTTP port (PORT)")
 		fs.BoolVar(&a.cfg.Migrate, "migrate", a.cfg.Migrate, "apply pending migrations before serving (TAKARO_MIGRATE)")
+		fs.Func("maintenance-interval", fmt.Sprintf("run the maintenance pass this often, on one instance at a time; 0 or off never (TAKARO_MAINTENANCE_INTERVAL; default %s)",
+			defaultMaintenanceInterval), intervalInto(&a.cfg.MaintenanceInterval))
 	}); err != nil {
 		return err
 	}
@@ -50,10 +52,14 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
+	report := &maintenanceReport{log: a.log}
+	cfg.MaintenanceStats = report.stats
 	api, err := httpapi.New(cfg)
 	if err != nil {
 		return err
 	}
+	stopMaintenance := a.startMaintenance(ctx, db, report)
+	defer stopMaintenance()
 	return a.serveUntilDone(ctx, api.Handler(), listener)
 }
 
@@ -88,29 +94,28 @@ func (a *app) warnUnconfiguredKeys(ctx context.Context, db *postgres.DB) {
 }
 
 // openServing opens the database for serving the API: with the key, and
-// with the schema this binary was built for (see prepareSchema).
+// with the schema this binary was built for (see checkSchema).
 func (a *app) openServing(ctx context.Context) (*postgres.DB, error) {
 	db, err := a.openDatabase(ctx, true)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.prepareSchema(ctx, db); err != nil {
+	if err := a.checkSchema(ctx, db, a.cfg.Migrate); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return db, nil
 }
 
-// prepareSchema applies pending migrations when asked to, and otherwise
-// refuses to serve a database whose schema is not the one this binary was
-// built for.
-func (a *app) prepareSchema(ctx context.Context, db *postgres.DB) error {
+// checkSchema refuses a database whose schema is not the one this binary
+// was built for or, with migrate, applies the pending migrations.
+func (a *app) checkSchema(ctx context.Context, db *postgres.DB, migrate bool) error {
 	m, err := postgres.NewMigrator(db, a.migrations)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = m.Close() }()
-	if !a.cfg.Migrate {
+	if !migrate {
 		if err := m.CheckCurrent(ctx); err != nil {
 			return fmt.Errorf("%w (or start with --migrate, or TAKARO_MIGRATE=true)", err)
 		}
