@@ -186,6 +186,7 @@ func xtNewWorld(t *testing.T, s *testServer) *xtWorld {
 	w.call(t, http.MethodPost, "/gameserver/player", map[string]any{"playerId": w.p2, "gameServerId": w.gs1,
 		"gameId": w.tag + "-game3"}, &v)
 	w.pog3 = v.ID
+	w.call(t, http.MethodPost, "/settings/economyEnabled", map[string]any{"value": "true"}, nil)
 	w.call(t, http.MethodPost, "/gameserver/"+w.gs1+"/player/"+w.p1+"/currency", map[string]any{"currency": 100}, nil)
 	w.call(t, http.MethodPost, "/gameserver/"+w.gs1+"/player/"+w.p2+"/currency", map[string]any{"currency": 50}, nil)
 	w.call(t, http.MethodPost, "/player/ban", map[string]any{"playerId": w.p1, "gameServerId": w.gs1, "reason": w.tag + "-reason"}, &v)

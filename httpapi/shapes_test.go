@@ -237,6 +237,7 @@ func TestShapes(t *testing.T) {
 	s.do(http.MethodPost, "/gameserver/player", map[string]any{"playerId": otherID, "gameServerId": gsID, "gameId": "game-2",
 		"positionX": -10, "positionY": 64, "positionZ": 300, "dimension": "overworld", "playtimeSeconds": 3600}, root).expect(t, http.StatusOK).decode(t, &otherPOG)
 	balance := "/gameserver/" + gsID + "/player/" + playerID
+	s.do(http.MethodPost, "/settings/economyEnabled", map[string]any{"value": "true"}, root).expect(t, http.StatusOK)
 	sh.check("POST /gameserver/{gameServerId}/player/{playerId}/currency", s.do(http.MethodPost, balance+"/currency", map[string]any{"currency": 100}, root))
 	sh.check("POST /gameserver/{gameServerId}/player/{playerId}/add-currency", s.do(http.MethodPost, balance+"/add-currency", map[string]any{"currency": 20}, root))
 	sh.check("POST /gameserver/{gameServerId}/player/{playerId}/deduct-currency", s.do(http.MethodPost, balance+"/deduct-currency", map[string]any{"currency": 5}, root))

@@ -393,6 +393,8 @@ func migFillDomain(t *testing.T, d *postgres.DB, name string, linkUser bool) str
 	listing, err := d.CreateShopListing(ctx, takaro.ShopListingCreate{GameServerID: servers[0].ID, Name: "Wood", Price: 5,
 		Items: []takaro.ShopListingItemInput{{Amount: 1, Code: migPtr("wood")}}, CategoryIDs: []uuid.UUID{category.ID}})
 	must(err)
+	_, err = d.SetSetting(ctx, takaro.SettingEconomyEnabled, takaro.SettingSet{Value: "true"})
+	must(err)
 	_, err = d.AddCurrency(ctx, servers[0].ID, players[0].ID, takaro.CurrencyAmount{Currency: 10})
 	must(err)
 	_, err = d.CreateShopOrder(ctx, takaro.ShopOrderCreate{ListingID: listing.ID, Amount: 1, PlayerID: &players[0].ID}, true)
