@@ -204,6 +204,9 @@ func xtNewWorld(t *testing.T, s *testServer) *xtWorld {
 		"samples": []map[string]any{{"playerId": w.p1, "x": 1, "y": 2, "z": 3}}}, nil)
 	w.call(t, http.MethodPost, "/tracking/location/record", map[string]any{"gameServerId": w.gs2,
 		"samples": []map[string]any{{"playerId": w.p2, "x": 4, "y": 5, "z": 6, "dimension": w.tag + "-dim"}}}, nil)
+	// What p1 carried on gs1.
+	w.call(t, http.MethodPost, "/tracking/inventory/record", map[string]any{"gameServerId": w.gs1,
+		"samples": []map[string]any{{"playerId": w.p1, "items": []map[string]any{{"code": w.tag + "-item", "amount": 2, "quality": "1"}}}}}, nil)
 	w.call(t, http.MethodPost, "/gameserver/"+w.gs1+"/player/"+w.p1+"/currency", map[string]any{"currency": 100}, nil)
 	w.call(t, http.MethodPost, "/shop/category", map[string]any{"name": w.tag + "-category", "emoji": "📦"}, &v)
 	w.category = v.ID
@@ -719,6 +722,23 @@ var xtRoutes = map[string]xtRoute{
 			{name: "A's player on B's game server", body: sample(b.gs1, a.p1)},
 			{name: "B's player on A's game server", body: sample(a.gs1, b.p1)},
 		}
+	}},
+	"POST /tracking/inventory/record": {attempts: func(a, b *xtWorld) []xtAttempt {
+		sample := func(gs, p, tag string) map[string]any {
+			return map[string]any{"gameServerId": gs, "samples": []map[string]any{{"playerId": p,
+				"items": []map[string]any{{"code": tag + "-item", "amount": 1}}}}}
+		}
+		return []xtAttempt{
+			{name: "B's player on B's game server", body: sample(b.gs1, b.p1, b.tag)},
+			{name: "A's player on B's game server", body: sample(b.gs1, a.p1, b.tag)},
+			{name: "B's player on A's game server", body: sample(a.gs1, b.p1, a.tag)},
+		}
+	}},
+	"POST /tracking/inventory/player": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return []xtAttempt{{name: "B's player", own: true, body: map[string]any{"playerId": b.p1}}}
+	}},
+	"POST /tracking/inventory/item": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return []xtAttempt{{name: "B's item", own: true, body: map[string]any{"itemId": b.item}}}
 	}},
 	"POST /tracking/location": {attempts: func(_, b *xtWorld) []xtAttempt {
 		return []xtAttempt{{name: "B's players", own: true, body: map[string]any{"playerId": []string{b.p1, b.p2}}}}

@@ -302,6 +302,10 @@ func (k *kit) requestFor(r httpapi.Route) routeRequest {
 		body = map[string]any{"gameServerId": uuid.NewString(), "name": "listing", "price": 1, "items": []map[string]any{{"amount": 1, "code": "x"}}}
 	case "POST /shop/order":
 		body = map[string]any{"listingId": uuid.NewString(), "amount": 1}
+	case "POST /tracking/inventory/player":
+		body = map[string]any{"playerId": uuid.NewString()}
+	case "POST /tracking/inventory/item":
+		body = map[string]any{"itemId": uuid.NewString()}
 	case "DELETE /gameserver/{gameServerId}/player":
 		body = map[string]any{"playerIds": []string{uuid.NewString()}}
 	case "POST /gameserver/{gameServerId}/player/{playerId}/giveItem":

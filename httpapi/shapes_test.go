@@ -327,6 +327,13 @@ func TestShapes(t *testing.T) {
 		"minX": 0, "maxX": 20, "minY": -5, "maxY": 0, "minZ": 0, "maxZ": 100}, root))
 	sh.check("POST /tracking/location/radius", s.do(http.MethodPost, "/tracking/location/radius", map[string]any{"gameserverId": gsID,
 		"x": 10, "y": -3, "z": 64, "radius": 1}, root))
+	// Inventory history: two stacks of the plank are one entry, an unknown
+	// code is skipped.
+	sh.check("POST /tracking/inventory/record", s.do(http.MethodPost, "/tracking/inventory/record", map[string]any{"gameServerId": gsID,
+		"samples": []map[string]any{{"playerId": playerID, "items": []map[string]any{{"code": "woodPlank", "amount": 3, "quality": "6"},
+			{"code": "woodPlank", "amount": 2}, {"code": "noSuchItem", "amount": 1}}}}}, root))
+	sh.check("POST /tracking/inventory/player", s.do(http.MethodPost, "/tracking/inventory/player", map[string]any{"playerId": playerID}, root))
+	sh.check("POST /tracking/inventory/item", s.do(http.MethodPost, "/tracking/inventory/item", map[string]any{"itemId": item.ID}, root))
 
 	// Players leave the game server (after the location history, which
 	// needs them on it).

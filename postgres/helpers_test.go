@@ -189,6 +189,8 @@ func (e *env) fill(t testing.TB, tn *tenant) *fixture {
 	f.Module = e.fillModule(t, tn, f.GameServer.ID)
 	check[*takaro.Ban](t)(e.core.CreateBan(tn.ctx, takaro.BanCreate{PlayerID: f.Player.ID, GameServerID: &f.GameServer.ID}))
 	check[*takaro.Item](t)(e.core.UpsertItem(tn.ctx, takaro.ItemUpsert{CatalogueUpsert: takaro.CatalogueUpsert{GameserverID: f.GameServer.ID, Code: "fill", Name: "Fill"}}))
+	check[[]takaro.InventoryEntry](t)(e.core.RecordInventories(tn.ctx, takaro.InventoryRecord{GameServerID: f.GameServer.ID,
+		Samples: []takaro.InventorySample{{PlayerID: f.Player.ID, Items: []takaro.InventoryItem{{Code: "fill", Amount: 1}}}}}))
 	check[*takaro.Entity](t)(e.core.UpsertEntity(tn.ctx, takaro.EntityUpsert{CatalogueUpsert: takaro.CatalogueUpsert{GameserverID: f.GameServer.ID, Code: "fill", Name: "Fill"}}))
 	category := check[*takaro.ShopCategory](t)(e.core.CreateShopCategory(tn.ctx, takaro.ShopCategoryCreate{Name: uniqueName("Category"), Emoji: "🛡️"}))
 	f.Listing = check[*takaro.ShopListing](t)(e.core.CreateShopListing(tn.ctx, takaro.ShopListingCreate{GameServerID: f.GameServer.ID,
