@@ -605,6 +605,9 @@ var xtRoutes = map[string]xtRoute{
 	"POST /items": {attempts: func(a, b *xtWorld) []xtAttempt {
 		return []xtAttempt{{name: "on B's game server", body: map[string]any{"gameserverId": b.gs1, "code": b.tag + "-item", "name": "by A"}}}
 	}},
+	"GET /shop/category": {attempts: func(*xtWorld, *xtWorld) []xtAttempt {
+		return []xtAttempt{{name: "A's own", own: true}, {name: "A's own, a page", own: true, query: "?page=0&limit=1"}}
+	}},
 	"POST /shop/category/search": {search: true, extend: []string{"parent", "children"}},
 	"GET /shop/category/{id}": {attempts: func(_, b *xtWorld) []xtAttempt {
 		return xtEach(nil, b.category)

@@ -109,11 +109,30 @@ func pageHandler[T any](path, summary, tag string, fn func(r *request, q takaro.
 		}
 		return fn(r, *q)
 	})
+	return paged[T](e, " (also accepted in the body)")
+}
+
+// listHandler returns a GET endpoint that answers a page of T, the page
+// and its size read from the query string.
+func listHandler[T any](path, summary, tag string, fn func(r *request, q takaro.Query) (*takaro.Page[T], error)) endpoint {
+	e := handler(http.MethodGet, path, summary, tag, func(r *request) (*takaro.Page[T], error) {
+		var q takaro.Query
+		if err := pagingFromQueryString(r.Request, &q); err != nil {
+			return nil, err
+		}
+		return fn(r, q)
+	})
+	return paged[T](e, "")
+}
+
+// paged makes e answer a list of T with meta.page, meta.limit and
+// meta.total, and documents the paging parameters of the query string.
+func paged[T any](e endpoint, also string) endpoint {
 	e.out = reflect.TypeFor[[]T]()
 	e.page = true
 	e.query = append(e.query,
-		queryParam{"page", "integer", "zero-based page (also accepted in the body)"},
-		queryParam{"limit", "integer", "page size, 1–1000, default 100 (also accepted in the body)"})
+		queryParam{"page", "integer", "zero-based page" + also},
+		queryParam{"limit", "integer", "page size, 1–1000, default 100" + also})
 	return e
 }
 

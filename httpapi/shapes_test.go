@@ -276,6 +276,7 @@ func TestShapes(t *testing.T) {
 	catID := category.ID.String()
 	s.do(http.MethodPost, "/shop/category", map[string]any{"name": "Guns", "emoji": "🔫", "parentId": catID}, root).expect(t, http.StatusOK).decode(t, &child)
 	sh.check("GET /shop/category/{id}", s.do(http.MethodGet, "/shop/category/"+catID, nil, root))
+	sh.check("GET /shop/category", s.do(http.MethodGet, "/shop/category", nil, root))
 	sh.check("PUT /shop/category/{id}", s.do(http.MethodPut, "/shop/category/"+catID, map[string]any{"emoji": "🗡️"}, root))
 	sh.check("POST /shop/category/{id}/move", s.do(http.MethodPost, "/shop/category/"+child.ID.String()+"/move", map[string]any{}, root))
 	sh.check("POST /shop/category/search", s.do(http.MethodPost, "/shop/category/search", map[string]any{"filters": map[string]any{"id": []string{catID}}}, root))

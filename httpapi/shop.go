@@ -19,6 +19,11 @@ func (s *Server) shopRoutes() []endpoint {
 	manage := func(r *request) bool { return hasPermission(r.identity, takaro.PermManageShopOrders) }
 	return []endpoint{
 		searchHandler("/shop/category/search", "Search shop categories, each with its parent and children", "Shop", c.Shop.FindShopCategories).searchOf("shop_categories"),
+		listHandler("/shop/category", "All shop categories by name, each with its parent and children", "Shop",
+			func(r *request, q takaro.Query) (*takaro.Page[takaro.ShopCategory], error) {
+				q.SortBy = "name"
+				return c.Shop.FindShopCategories(r.Context(), q)
+			}),
 		handler(http.MethodGet, "/shop/category/{id}", "Get a shop category", "Shop", func(r *request) (*takaro.ShopCategory, error) {
 			return c.Shop.FindShopCategoryByID(r.Context(), r.idParam("id"))
 		}),
