@@ -636,6 +636,17 @@ var xtRoutes = map[string]xtRoute{
 	"GET /shop/listing/{id}": {attempts: func(_, b *xtWorld) []xtAttempt {
 		return xtEach(nil, b.listing)
 	}},
+	"POST /shop/listing/import": {attempts: func(a, b *xtWorld) []xtAttempt {
+		listing := func(code, category string) string {
+			return fmt.Sprintf(`[{"name": "by A", "price": 1, "items": [{"amount": 1, "item": {"code": %q}}], "categories": [%s]}]`, code, category)
+		}
+		options := func(gs string) string { return fmt.Sprintf(`{"gameServerId": %q, "replace": true}`, gs) }
+		return []xtAttempt{
+			{name: "onto B's game server", body: map[string]any{"import": listing(b.tag+"-item", ""), "options": options(b.gs1)}},
+			{name: "in B's category", body: map[string]any{"import": listing(a.tag+"-item", fmt.Sprintf(`{"id": %q}`, b.category)),
+				"options": options(a.gs1)}},
+		}
+	}},
 	"POST /shop/listing": {attempts: func(a, b *xtWorld) []xtAttempt {
 		items := []map[string]any{{"amount": 1, "code": b.tag + "-item"}}
 		return []xtAttempt{

@@ -51,6 +51,8 @@ type endpoint struct {
 	// searches names the resource a search endpoint searches, whose
 	// fields the document lists (Config.SearchFields).
 	searches string
+	// form lets the body also come as multipart/form-data (see decodeBody).
+	form bool
 	// notImplemented marks a route that answers 501 once its request is
 	// checked (see triggerHandler).
 	notImplemented bool
@@ -144,6 +146,8 @@ func (e endpoint) need(perms ...string) endpoint {
 	e.permissions = append(e.permissions, perms...)
 	return e
 }
+
+func (e endpoint) takesForm() endpoint { e.form = true; return e }
 
 func (e endpoint) searchOf(resource string) endpoint { e.searches = resource; return e }
 
@@ -240,17 +244,29 @@ var errBodyTooLarge = takaro.Errorf(takaro.CodeBadRequest, "Request body is larg
 // validation errors. Unknown properties, missing required properties and
 // values of the wrong type are validation errors that name the property,
 // at every depth; malformed JSON is a bad request.
-func decodeBody(r *http.Request, t reflect.Type) (v, raw any, err error) {
-	data, err := io.ReadAll(r.Body) // limited to maxBodyBytes by the middleware
+//
+// An endpoint that takes a form (form true) also reads a
+// multipart/form-data body as the JSON object of its text fields.
+func decodeBody(r *http.Request, t reflect.Type, form bool) (v, raw any, err error) {
+	var data []byte
+	fromForm := form && isMultipart(r.Header.Get("Content-Type"))
+	if fromForm {
+		data, err = formAsJSON(r)
+	} else {
+		data, err = io.ReadAll(r.Body) // limited to maxBodyBytes by the middleware
+	}
 	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		return nil, nil, errBodyTooLarge
+	}
+	if e, ok := errors.AsType[*takaro.Error](err); ok {
+		return nil, nil, e
 	}
 	if err != nil {
 		return nil, nil, takaro.Errorf(takaro.CodeBadRequest, "Could not read the request body")
 	}
 	if len(strings.TrimSpace(string(data))) == 0 {
 		data = []byte("{}")
-	} else if err := checkContentType(r.Header.Get("Content-Type")); err != nil {
+	} else if err := checkContentType(r.Header.Get("Content-Type")); err != nil && !fromForm {
 		return nil, nil, err
 	}
 	if json.Unmarshal(data, &raw) != nil {
@@ -258,6 +274,27 @@ func decodeBody(r *http.Request, t reflect.Type) (v, raw any, err error) {
 	}
 	v, err = decodeInto(data, t)
 	return v, raw, err
+}
+
+func isMultipart(contentType string) bool {
+	mediaType, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mediaType == "multipart/form-data"
+}
+
+// formAsJSON reads a multipart form and returns its text fields (the first
+// value of each) as a JSON object of strings; files are refused.
+func formAsJSON(r *http.Request) ([]byte, error) {
+	if err := r.ParseMultipartForm(maxBodyBytes); err != nil {
+		return nil, err
+	}
+	if len(r.MultipartForm.File) > 0 {
+		return nil, takaro.Errorf(takaro.CodeBadRequest, "The form's fields must be text, not files")
+	}
+	fields := map[string]string{}
+	for name, values := range r.MultipartForm.Value {
+		fields[name] = values[0]
+	}
+	return json.Marshal(fields)
 }
 
 // decodeInto decodes data, a JSON body, into a new value of t.

@@ -300,6 +300,9 @@ func (k *kit) requestFor(r httpapi.Route) routeRequest {
 		body = map[string]any{"listingIds": []string{uuid.NewString()}, "addCategoryIds": []string{uuid.NewString()}}
 	case "POST /shop/listing":
 		body = map[string]any{"gameServerId": uuid.NewString(), "name": "listing", "price": 1, "items": []map[string]any{{"amount": 1, "code": "x"}}}
+	case "POST /shop/listing/import":
+		body = map[string]any{"import": `[{"name": "listing", "price": 1, "items": [{"amount": 1, "item": {"code": "x"}}]}]`,
+			"options": fmt.Sprintf(`{"gameServerId": %q}`, uuid.NewString())}
 	case "POST /shop/order":
 		body = map[string]any{"listingId": uuid.NewString(), "amount": 1}
 	case "POST /tracking/inventory/player":

@@ -287,6 +287,9 @@ func TestShapes(t *testing.T) {
 	sh.check("GET /shop/listing/{id}", s.do(http.MethodGet, "/shop/listing/"+listingID, nil, root))
 	sh.check("PUT /shop/listing/{id}", s.do(http.MethodPut, "/shop/listing/"+listingID, map[string]any{"price": 12}, root))
 	sh.check("POST /shop/listing/search", s.do(http.MethodPost, "/shop/listing/search", map[string]any{"filters": map[string]any{"id": []string{listingID}}}, root))
+	sh.check("POST /shop/listing/import", s.do(http.MethodPost, "/shop/listing/import", map[string]any{
+		"import":  `[{"name": "Imported planks", "price": 4, "items": [{"amount": 2, "quality": "6", "item": {"code": "woodPlank"}}], "categories": [{"id": "` + catID + `"}]}]`,
+		"options": `{"gameServerId": "` + gsID + `", "draft": true}`}, root))
 	sh.check("POST /shop/category/bulk-assign", s.do(http.MethodPost, "/shop/category/bulk-assign", map[string]any{"listingIds": []string{listingID},
 		"addCategoryIds": []string{child.ID.String()}, "removeCategoryIds": []string{catID}}, root))
 	var order, second takaro.ShopOrder

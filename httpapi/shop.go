@@ -54,6 +54,10 @@ func (s *Server) shopRoutes() []endpoint {
 		bodyHandler(http.MethodPost, "/shop/listing", "Create a listing", "Shop", func(r *request, in *takaro.ShopListingCreate) (*takaro.ShopListing, error) {
 			return c.Shop.CreateShopListing(r.Context(), *in)
 		}).need(takaro.PermManageShopListings),
+		bodyHandler(http.MethodPost, "/shop/listing/import", "Import listings exported from a shop (the reference's form: import and options, each JSON text), all or none", "Shop",
+			func(r *request, in *takaro.ShopListingImport) ([]takaro.ShopListing, error) {
+				return c.Shop.ImportShopListings(r.Context(), *in)
+			}).need(takaro.PermManageShopListings).takesForm(),
 		bodyHandler(http.MethodPut, "/shop/listing/{id}", "Change a listing; making it a draft cancels and refunds its paid orders", "Shop",
 			func(r *request, in *takaro.ShopListingUpdate) (*takaro.ShopListing, error) {
 				return c.Shop.UpdateShopListing(r.Context(), r.idParam("id"), *in)
