@@ -95,3 +95,23 @@ test('shop: categories, listings, orders claimed and cancelled with a refund', a
   await cat.shopCategoryControllerRemove(axes.id);
   await rejects(cat.shopCategoryControllerGetOne(axes.id), 404, 'NotFoundError');
 });
+
+test('shop: listings exported by search are imported through the dashboard\'s form', async () => {
+  const { client } = await newDomain('import');
+  const { gs } = await serverWithCatalogue(client);
+  const listings = client.shopListing;
+  await listings.shopListingControllerCreate({ gameServerId: gs.id, name: 'Plank', price: 30, items: [{ amount: 2, code: 'woodPlank' }] });
+  const exported = (await listings.shopListingControllerSearch({ filters: { gameServerId: [gs.id] } })).data.data;
+
+  const form = new FormData();
+  form.append('import', JSON.stringify(exported));
+  form.append('options', JSON.stringify({ gameServerId: gs.id, replace: true, draft: true }));
+  const res = await listings.shopListingControllerImportListings({ data: form });
+  assert.equal(res.status, 200);
+  const now = (await listings.shopListingControllerSearch({ filters: { gameServerId: [gs.id] } })).data.data;
+  assert.equal(now.length, 1);
+  assert.notEqual(now[0].id, exported[0].id);
+  assert.equal(now[0].name, 'Plank');
+  assert.equal(now[0].draft, true);
+  assert.equal(now[0].items[0].item.code, 'woodPlank');
+});
