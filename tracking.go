@@ -27,19 +27,25 @@ const (
 	maxCoordinate = 9_999_999.999
 )
 
-// PlayerLocation is where a player was on a game server at a moment.
-type PlayerLocation struct {
+// HistoryRow is what every row of player history has: who, where, when.
+type HistoryRow struct {
 	ID uuid.UUID `json:"id"`
 	// PlayerID is the player; PogID their presence on the game server.
 	PlayerID     uuid.UUID `json:"playerId"`
 	PogID        uuid.UUID `json:"pogId"`
 	GameServerID uuid.UUID `json:"gameserverId"`
-	X            float64   `json:"x"`
-	Y            float64   `json:"y"`
-	Z            float64   `json:"z"`
-	Dimension    *string   `json:"dimension"`
 	CreatedAt    Time      `json:"createdAt"`
-	UpdatedAt    Time      `json:"updatedAt"`
+	// UpdatedAt is CreatedAt: history is never changed.
+	UpdatedAt Time `json:"updatedAt"`
+}
+
+// PlayerLocation is where a player was on a game server at a moment.
+type PlayerLocation struct {
+	HistoryRow
+	X         float64 `json:"x"`
+	Y         float64 `json:"y"`
+	Z         float64 `json:"z"`
+	Dimension *string `json:"dimension"`
 }
 
 // LocationSample is one observed position of a player on a game server.
@@ -174,17 +180,12 @@ func (q LocationRadiusQuery) Validate() error {
 // InventoryEntry is how many of an item a player carried on a game server
 // at a moment: one row of an inventory snapshot.
 type InventoryEntry struct {
-	ID           uuid.UUID `json:"id"`
-	PlayerID     uuid.UUID `json:"playerId"`
-	PogID        uuid.UUID `json:"pogId"`
-	GameServerID uuid.UUID `json:"gameserverId"`
-	ItemID       uuid.UUID `json:"itemId"`
-	ItemName     string    `json:"itemName"`
-	ItemCode     string    `json:"itemCode"`
-	Quantity     int64     `json:"quantity"`
-	Quality      *string   `json:"quality"`
-	CreatedAt    Time      `json:"createdAt"`
-	UpdatedAt    Time      `json:"updatedAt"`
+	HistoryRow
+	ItemID   uuid.UUID `json:"itemId"`
+	ItemName string    `json:"itemName"`
+	ItemCode string    `json:"itemCode"`
+	Quantity int64     `json:"quantity"`
+	Quality  *string   `json:"quality"`
 }
 
 // InventoryItem is one stack in a player's inventory, as the game reports
