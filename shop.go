@@ -2,6 +2,9 @@ package takaro
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"regexp"
 	"unicode/utf8"
 
@@ -237,6 +240,107 @@ func validateListingItems(items []ShopListingItemInput) error {
 	return nil
 }
 
+// ShopListingImport is the reference's import of listings, as its
+// dashboard sends it (a form of two fields, each JSON text): Import, an
+// array of listings as the API answers them (items name their item by
+// item.code; categories by id; other members are ignored), and Options,
+// {gameServerId, replace?, draft?}.
+type ShopListingImport struct {
+	Import  string `json:"import"`
+	Options string `json:"options"`
+}
+
+// ShopImportOptions say where imported listings go: onto GameServerID, as
+// drafts when Draft is true, after removing the game server's listings
+// when Replace is true.
+type ShopImportOptions struct {
+	GameServerID uuid.UUID `json:"gameServerId"`
+	Replace      bool      `json:"replace"`
+	Draft        bool      `json:"draft"`
+}
+
+// exportedListing is what the import reads of an exported listing.
+type exportedListing struct {
+	Name  string `json:"name"`
+	Price int    `json:"price"`
+	Items []struct {
+		Amount  int     `json:"amount"`
+		Quality *string `json:"quality"`
+		Item    struct {
+			Code string `json:"code"`
+		} `json:"item"`
+	} `json:"items"`
+	Categories []struct {
+		ID uuid.UUID `json:"id"`
+	} `json:"categories"`
+}
+
+// Listings parses the import into the options and one ShopListingCreate
+// per listing, each checked, the first bad one named by its index
+// (import[2].price).
+func (in ShopListingImport) Listings() (ShopImportOptions, []ShopListingCreate, error) {
+	var opts ShopImportOptions
+	if err := json.Unmarshal([]byte(in.Options), &opts); err != nil || opts.GameServerID == uuid.Nil {
+		return opts, nil, Invalid("options", "must be JSON text of an object with gameServerId")
+	}
+	var exported []exportedListing
+	if err := json.Unmarshal([]byte(in.Import), &exported); err != nil {
+		return opts, nil, Invalid("import", "must be JSON text of an array of listings")
+	}
+	out := make([]ShopListingCreate, len(exported))
+	for i, l := range exported {
+		c := ShopListingCreate{GameServerID: opts.GameServerID, Name: l.Name, Price: l.Price, Draft: &opts.Draft}
+		for _, it := range l.Items {
+			c.Items = append(c.Items, ShopListingItemInput{Amount: it.Amount, Quality: it.Quality, Code: &it.Item.Code})
+		}
+		for _, cat := range l.Categories {
+			c.CategoryIDs = append(c.CategoryIDs, cat.ID)
+		}
+		if err := c.checkImported(); err != nil {
+			return opts, nil, atPath(fmt.Sprintf("import[%d]", i), err)
+		}
+		out[i] = c
+	}
+	return opts, out, nil
+}
+
+// checkImported validates a listing read from JSON text, which the request
+// decoder has not seen: its text must be storable too.
+func (c ShopListingCreate) checkImported() error {
+	texts := map[string]string{"name": c.Name}
+	for i, it := range c.Items {
+		texts[fmt.Sprintf("items[%d].item.code", i)] = *it.Code
+		if it.Quality != nil {
+			texts[fmt.Sprintf("items[%d].quality", i)] = *it.Quality
+		}
+	}
+	for field, text := range texts {
+		if err := CheckText(field, text); err != nil {
+			return err
+		}
+	}
+	return c.Validate()
+}
+
+// atPath prefixes the fields a validation error names with path.
+func atPath(path string, err error) error {
+	e, ok := errors.AsType[*Error](err)
+	if !ok {
+		return err
+	}
+	if len(e.Details) == 0 {
+		return Invalid(path, "%s", e.Message)
+	}
+	out := *e
+	out.Details = make([]FieldError, len(e.Details))
+	for i, d := range e.Details {
+		d.Field = path + "." + d.Field
+		out.Details[i] = d
+	}
+	out.Message = out.Details[0].Field + " " + out.Details[0].Message
+	return &out
+}
+
 // ShopListingUpdate changes a listing; absent fields stay. Items and
 // categories, when given, replace the listing's own.
 type ShopListingUpdate struct {
@@ -319,6 +423,11 @@ type ShopService interface {
 	// DeleteShopListing removes a listing from sale and cancels and
 	// refunds its paid orders.
 	DeleteShopListing(ctx context.Context, id uuid.UUID) error
+	// ImportShopListings creates the listings of an import on its game
+	// server, in one transaction: all of them or, on the first refusal,
+	// none. With Replace, the game server's listings are deleted first (as
+	// DeleteShopListing does). It returns the created listings.
+	ImportShopListings(ctx context.Context, in ShopListingImport) ([]ShopListing, error)
 
 	CreateShopOrder(ctx context.Context, in ShopOrderCreate, manage bool) (*ShopOrder, error)
 	FindShopOrderByID(ctx context.Context, id uuid.UUID, manage bool) (*ShopOrder, error)

@@ -9,36 +9,43 @@ import (
 	"github.com/google/uuid"
 )
 
-// Tracking keeps where players were on each game server over time. The
-// connector's sync job writes a sample per online player; the searches
-// below read them back, newest first.
+// Tracking keeps where players were on each game server over time, and
+// what they carried. The connector's sync job writes a sample per online
+// player; the searches below read them back, newest first.
 
 // Bounds of the location history searches.
 const (
 	// DefaultLocationWindow is the period a location search covers when it
 	// names no start.
 	DefaultLocationWindow = 24 * time.Hour
-	// MaxLocationResults bounds every location search (the reference has
-	// no bound on the box and radius searches).
+	// MaxLocationResults bounds every tracking search, of locations and of
+	// inventories (the reference has no bound on the box and radius
+	// searches).
 	MaxLocationResults = 1000
 	// maxCoordinate is the largest magnitude a coordinate column holds
 	// (numeric(10,3)).
 	maxCoordinate = 9_999_999.999
 )
 
-// PlayerLocation is where a player was on a game server at a moment.
-type PlayerLocation struct {
+// HistoryRow is what every row of player history has: who, where, when.
+type HistoryRow struct {
 	ID uuid.UUID `json:"id"`
 	// PlayerID is the player; PogID their presence on the game server.
 	PlayerID     uuid.UUID `json:"playerId"`
 	PogID        uuid.UUID `json:"pogId"`
 	GameServerID uuid.UUID `json:"gameserverId"`
-	X            float64   `json:"x"`
-	Y            float64   `json:"y"`
-	Z            float64   `json:"z"`
-	Dimension    *string   `json:"dimension"`
 	CreatedAt    Time      `json:"createdAt"`
-	UpdatedAt    Time      `json:"updatedAt"`
+	// UpdatedAt is CreatedAt: history is never changed.
+	UpdatedAt Time `json:"updatedAt"`
+}
+
+// PlayerLocation is where a player was on a game server at a moment.
+type PlayerLocation struct {
+	HistoryRow
+	X         float64 `json:"x"`
+	Y         float64 `json:"y"`
+	Z         float64 `json:"z"`
+	Dimension *string `json:"dimension"`
 }
 
 // LocationSample is one observed position of a player on a game server.
@@ -170,7 +177,78 @@ func (q LocationRadiusQuery) Validate() error {
 	return nil
 }
 
-// TrackingService keeps and searches player location history.
+// InventoryEntry is how many of an item a player carried on a game server
+// at a moment: one row of an inventory snapshot.
+type InventoryEntry struct {
+	HistoryRow
+	ItemID   uuid.UUID `json:"itemId"`
+	ItemName string    `json:"itemName"`
+	ItemCode string    `json:"itemCode"`
+	Quantity int64     `json:"quantity"`
+	Quality  *string   `json:"quality"`
+}
+
+// InventoryItem is one stack in a player's inventory, as the game reports
+// it: the item by its code on the game server.
+type InventoryItem struct {
+	Code    string  `json:"code"`
+	Amount  int     `json:"amount"`
+	Quality *string `json:"quality,omitempty"`
+}
+
+// InventorySample is what one player carries now.
+type InventorySample struct {
+	PlayerID uuid.UUID       `json:"playerId"`
+	Items    []InventoryItem `json:"items"`
+}
+
+// InventoryRecord is what the connector's sync reports of one game server:
+// the inventories of its online players.
+type InventoryRecord struct {
+	GameServerID uuid.UUID         `json:"gameServerId"`
+	Samples      []InventorySample `json:"samples"`
+}
+
+// Validate checks the stacks, naming a bad field by its indexes
+// (samples[1].items[3].amount).
+func (in InventoryRecord) Validate() error {
+	for i, s := range in.Samples {
+		for j, it := range s.Items {
+			path := fmt.Sprintf("samples[%d].items[%d].", i, j)
+			if err := validateLength(path+"code", it.Code, 1, 255); err != nil {
+				return err
+			}
+			if it.Amount < 0 {
+				return Invalid(path+"amount", "must not be negative")
+			}
+			if it.Quality != nil {
+				if err := validateLength(path+"quality", *it.Quality, 1, 255); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// InventoryHistoryQuery asks for a player's inventory snapshots, on all
+// game servers or one.
+type InventoryHistoryQuery struct {
+	PlayerID     uuid.UUID  `json:"playerId"`
+	GameServerID *uuid.UUID `json:"gameServerId,omitempty"`
+	TimeWindow
+	Limit *int `json:"limit,omitempty"`
+}
+
+// ItemHistoryQuery asks who carried an item, and how many of it.
+type ItemHistoryQuery struct {
+	ItemID uuid.UUID `json:"itemId"`
+	TimeWindow
+	Limit *int `json:"limit,omitempty"`
+}
+
+// TrackingService keeps and searches player location and inventory
+// history.
 type TrackingService interface {
 	// RecordLocations stores one position per sample for players on a game
 	// server, at the database's current time, and returns them. Errors:
@@ -185,4 +263,16 @@ type TrackingService interface {
 	// FindLocationsInRadius returns positions within a distance of a point,
 	// newest first. Errors: CodeValidation.
 	FindLocationsInRadius(ctx context.Context, q LocationRadiusQuery) ([]PlayerLocation, error)
+	// RecordInventories stores a snapshot of each sample's inventory at the
+	// database's current time and returns its entries. Stacks of one item
+	// are summed; a code the game server's catalogue does not know is
+	// skipped, as in the reference. Errors: CodeValidation, CodeNotFound
+	// when a player is not known on the server.
+	RecordInventories(ctx context.Context, in InventoryRecord) ([]InventoryEntry, error)
+	// FindInventories returns a player's inventory entries, newest first.
+	// Errors: CodeValidation.
+	FindInventories(ctx context.Context, q InventoryHistoryQuery) ([]InventoryEntry, error)
+	// FindItemHolders returns the inventory entries of one item, newest
+	// first. Errors: CodeValidation.
+	FindItemHolders(ctx context.Context, q ItemHistoryQuery) ([]InventoryEntry, error)
 }

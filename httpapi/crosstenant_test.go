@@ -186,6 +186,7 @@ func xtNewWorld(t *testing.T, s *testServer) *xtWorld {
 	w.call(t, http.MethodPost, "/gameserver/player", map[string]any{"playerId": w.p2, "gameServerId": w.gs1,
 		"gameId": w.tag + "-game3"}, &v)
 	w.pog3 = v.ID
+	w.call(t, http.MethodPost, "/settings/economyEnabled", map[string]any{"value": "true"}, nil)
 	w.call(t, http.MethodPost, "/gameserver/"+w.gs1+"/player/"+w.p1+"/currency", map[string]any{"currency": 100}, nil)
 	w.call(t, http.MethodPost, "/gameserver/"+w.gs1+"/player/"+w.p2+"/currency", map[string]any{"currency": 50}, nil)
 	w.call(t, http.MethodPost, "/player/ban", map[string]any{"playerId": w.p1, "gameServerId": w.gs1, "reason": w.tag + "-reason"}, &v)
@@ -203,6 +204,9 @@ func xtNewWorld(t *testing.T, s *testServer) *xtWorld {
 		"samples": []map[string]any{{"playerId": w.p1, "x": 1, "y": 2, "z": 3}}}, nil)
 	w.call(t, http.MethodPost, "/tracking/location/record", map[string]any{"gameServerId": w.gs2,
 		"samples": []map[string]any{{"playerId": w.p2, "x": 4, "y": 5, "z": 6, "dimension": w.tag + "-dim"}}}, nil)
+	// What p1 carried on gs1.
+	w.call(t, http.MethodPost, "/tracking/inventory/record", map[string]any{"gameServerId": w.gs1,
+		"samples": []map[string]any{{"playerId": w.p1, "items": []map[string]any{{"code": w.tag + "-item", "amount": 2, "quality": "1"}}}}}, nil)
 	w.call(t, http.MethodPost, "/gameserver/"+w.gs1+"/player/"+w.p1+"/currency", map[string]any{"currency": 100}, nil)
 	w.call(t, http.MethodPost, "/shop/category", map[string]any{"name": w.tag + "-category", "emoji": "📦"}, &v)
 	w.category = v.ID
@@ -601,6 +605,9 @@ var xtRoutes = map[string]xtRoute{
 	"POST /items": {attempts: func(a, b *xtWorld) []xtAttempt {
 		return []xtAttempt{{name: "on B's game server", body: map[string]any{"gameserverId": b.gs1, "code": b.tag + "-item", "name": "by A"}}}
 	}},
+	"GET /shop/category": {attempts: func(*xtWorld, *xtWorld) []xtAttempt {
+		return []xtAttempt{{name: "A's own", own: true}, {name: "A's own, a page", own: true, query: "?page=0&limit=1"}}
+	}},
 	"POST /shop/category/search": {search: true, extend: []string{"parent", "children"}},
 	"GET /shop/category/{id}": {attempts: func(_, b *xtWorld) []xtAttempt {
 		return xtEach(nil, b.category)
@@ -628,6 +635,17 @@ var xtRoutes = map[string]xtRoute{
 	"POST /shop/listing/search": {search: true, extend: []string{"gameServer", "items", "categories"}},
 	"GET /shop/listing/{id}": {attempts: func(_, b *xtWorld) []xtAttempt {
 		return xtEach(nil, b.listing)
+	}},
+	"POST /shop/listing/import": {attempts: func(a, b *xtWorld) []xtAttempt {
+		listing := func(code, category string) string {
+			return fmt.Sprintf(`[{"name": "by A", "price": 1, "items": [{"amount": 1, "item": {"code": %q}}], "categories": [%s]}]`, code, category)
+		}
+		options := func(gs string) string { return fmt.Sprintf(`{"gameServerId": %q, "replace": true}`, gs) }
+		return []xtAttempt{
+			{name: "onto B's game server", body: map[string]any{"import": listing(b.tag+"-item", ""), "options": options(b.gs1)}},
+			{name: "in B's category", body: map[string]any{"import": listing(a.tag+"-item", fmt.Sprintf(`{"id": %q}`, b.category)),
+				"options": options(a.gs1)}},
+		}
 	}},
 	"POST /shop/listing": {attempts: func(a, b *xtWorld) []xtAttempt {
 		items := []map[string]any{{"amount": 1, "code": b.tag + "-item"}}
@@ -718,6 +736,23 @@ var xtRoutes = map[string]xtRoute{
 			{name: "A's player on B's game server", body: sample(b.gs1, a.p1)},
 			{name: "B's player on A's game server", body: sample(a.gs1, b.p1)},
 		}
+	}},
+	"POST /tracking/inventory/record": {attempts: func(a, b *xtWorld) []xtAttempt {
+		sample := func(gs, p, tag string) map[string]any {
+			return map[string]any{"gameServerId": gs, "samples": []map[string]any{{"playerId": p,
+				"items": []map[string]any{{"code": tag + "-item", "amount": 1}}}}}
+		}
+		return []xtAttempt{
+			{name: "B's player on B's game server", body: sample(b.gs1, b.p1, b.tag)},
+			{name: "A's player on B's game server", body: sample(b.gs1, a.p1, b.tag)},
+			{name: "B's player on A's game server", body: sample(a.gs1, b.p1, a.tag)},
+		}
+	}},
+	"POST /tracking/inventory/player": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return []xtAttempt{{name: "B's player", own: true, body: map[string]any{"playerId": b.p1}}}
+	}},
+	"POST /tracking/inventory/item": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return []xtAttempt{{name: "B's item", own: true, body: map[string]any{"itemId": b.item}}}
 	}},
 	"POST /tracking/location": {attempts: func(_, b *xtWorld) []xtAttempt {
 		return []xtAttempt{{name: "B's players", own: true, body: map[string]any{"playerId": []string{b.p1, b.p2}}}}

@@ -10,8 +10,9 @@ import (
 	"github.com/gotakaro/takaro"
 )
 
-// TestCurrencyOverHTTP checks the currency routes' answers to bad amounts
-// and, with concurrent transfers in both directions between two players
+// TestCurrencyOverHTTP checks that the currency routes answer the
+// reference's 400 while economyEnabled is off (its default), their answers
+// to bad amounts and, with concurrent transfers in both directions between two players
 // through the API, that no currency is lost or made.
 func TestCurrencyOverHTTP(t *testing.T) {
 	t.Parallel()
@@ -23,7 +24,17 @@ func TestCurrencyOverHTTP(t *testing.T) {
 		p := k.player()
 		s.do(http.MethodPost, "/gameserver/player", map[string]any{"playerId": p, "gameServerId": gs, "gameId": unique("game")}, k.root()).
 			expect(t, http.StatusOK).decode(t, &pogs[i])
-		s.do(http.MethodPost, "/gameserver/"+gs+"/player/"+p+"/currency", map[string]any{"currency": 1000}, k.root()).expect(t, http.StatusOK)
+	}
+	player := "/gameserver/" + gs + "/player/"
+	for _, path := range []string{player + pogs[0].PlayerID.String() + "/currency", player + pogs[0].PlayerID.String() + "/add-currency",
+		player + pogs[0].PlayerID.String() + "/deduct-currency", player + pogs[0].ID.String() + "/" + pogs[1].ID.String() + "/transfer",
+		"/gameserver/" + gs + "/reset-currency"} {
+		s.do(http.MethodPost, path, map[string]any{"currency": 1}, k.root()).
+			expectMessage(t, http.StatusBadRequest, "BadRequestError", takaro.MsgEconomyNotEnabled)
+	}
+	s.do(http.MethodPost, "/settings/economyEnabled", map[string]any{"value": "true"}, k.root()).expect(t, http.StatusOK)
+	for _, p := range pogs {
+		s.do(http.MethodPost, "/gameserver/"+gs+"/player/"+p.PlayerID.String()+"/currency", map[string]any{"currency": 1000}, k.root()).expect(t, http.StatusOK)
 	}
 	balance := "/gameserver/" + gs + "/player/" + pogs[0].PlayerID.String()
 

@@ -51,6 +51,8 @@ type endpoint struct {
 	// searches names the resource a search endpoint searches, whose
 	// fields the document lists (Config.SearchFields).
 	searches string
+	// form lets the body also come as multipart/form-data (see decodeBody).
+	form bool
 	// notImplemented marks a route that answers 501 once its request is
 	// checked (see answering501).
 	notImplemented bool
@@ -113,11 +115,30 @@ func pageHandler[T any](path, summary, tag string, fn func(r *request, q takaro.
 		}
 		return fn(r, *q)
 	})
+	return paged[T](e, " (also accepted in the body)")
+}
+
+// listHandler returns a GET endpoint that answers a page of T, the page
+// and its size read from the query string.
+func listHandler[T any](path, summary, tag string, fn func(r *request, q takaro.Query) (*takaro.Page[T], error)) endpoint {
+	e := handler(http.MethodGet, path, summary, tag, func(r *request) (*takaro.Page[T], error) {
+		var q takaro.Query
+		if err := pagingFromQueryString(r.Request, &q); err != nil {
+			return nil, err
+		}
+		return fn(r, q)
+	})
+	return paged[T](e, "")
+}
+
+// paged makes e answer a list of T with meta.page, meta.limit and
+// meta.total, and documents the paging parameters of the query string.
+func paged[T any](e endpoint, also string) endpoint {
 	e.out = reflect.TypeFor[[]T]()
 	e.page = true
 	e.query = append(e.query,
-		queryParam{"page", "integer", "zero-based page (also accepted in the body)"},
-		queryParam{"limit", "integer", "page size, 1–1000, default 100 (also accepted in the body)"})
+		queryParam{"page", "integer", "zero-based page" + also},
+		queryParam{"limit", "integer", "page size, 1–1000, default 100" + also})
 	return e
 }
 
@@ -129,6 +150,8 @@ func (e endpoint) need(perms ...string) endpoint {
 	e.permissions = append(e.permissions, perms...)
 	return e
 }
+
+func (e endpoint) takesForm() endpoint { e.form = true; return e }
 
 func (e endpoint) searchOf(resource string) endpoint { e.searches = resource; return e }
 
@@ -261,17 +284,29 @@ var errBodyTooLarge = takaro.Errorf(takaro.CodeBadRequest, "Request body is larg
 // validation errors. Unknown properties, missing required properties and
 // values of the wrong type are validation errors that name the property,
 // at every depth; malformed JSON is a bad request.
-func decodeBody(r *http.Request, t reflect.Type) (v, raw any, err error) {
-	data, err := io.ReadAll(r.Body) // limited to maxBodyBytes by the middleware
+//
+// An endpoint that takes a form (form true) also reads a
+// multipart/form-data body as the JSON object of its text fields.
+func decodeBody(r *http.Request, t reflect.Type, form bool) (v, raw any, err error) {
+	var data []byte
+	fromForm := form && isMultipart(r.Header.Get("Content-Type"))
+	if fromForm {
+		data, err = formAsJSON(r)
+	} else {
+		data, err = io.ReadAll(r.Body) // limited to maxBodyBytes by the middleware
+	}
 	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		return nil, nil, errBodyTooLarge
+	}
+	if e, ok := errors.AsType[*takaro.Error](err); ok {
+		return nil, nil, e
 	}
 	if err != nil {
 		return nil, nil, takaro.Errorf(takaro.CodeBadRequest, "Could not read the request body")
 	}
 	if len(strings.TrimSpace(string(data))) == 0 {
 		data = []byte("{}")
-	} else if err := checkContentType(r.Header.Get("Content-Type")); err != nil {
+	} else if err := checkContentType(r.Header.Get("Content-Type")); err != nil && !fromForm {
 		return nil, nil, err
 	}
 	if json.Unmarshal(data, &raw) != nil {
@@ -279,6 +314,27 @@ func decodeBody(r *http.Request, t reflect.Type) (v, raw any, err error) {
 	}
 	v, err = decodeInto(data, t)
 	return v, raw, err
+}
+
+func isMultipart(contentType string) bool {
+	mediaType, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mediaType == "multipart/form-data"
+}
+
+// formAsJSON reads a multipart form and returns its text fields (the first
+// value of each) as a JSON object of strings; files are refused.
+func formAsJSON(r *http.Request) ([]byte, error) {
+	if err := r.ParseMultipartForm(maxBodyBytes); err != nil {
+		return nil, err
+	}
+	if len(r.MultipartForm.File) > 0 {
+		return nil, takaro.Errorf(takaro.CodeBadRequest, "The form's fields must be text, not files")
+	}
+	fields := map[string]string{}
+	for name, values := range r.MultipartForm.Value {
+		fields[name] = values[0]
+	}
+	return json.Marshal(fields)
 }
 
 // decodeInto decodes data, a JSON body, into a new value of t.

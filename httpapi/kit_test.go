@@ -300,8 +300,15 @@ func (k *kit) requestFor(r httpapi.Route) routeRequest {
 		body = map[string]any{"listingIds": []string{uuid.NewString()}, "addCategoryIds": []string{uuid.NewString()}}
 	case "POST /shop/listing":
 		body = map[string]any{"gameServerId": uuid.NewString(), "name": "listing", "price": 1, "items": []map[string]any{{"amount": 1, "code": "x"}}}
+	case "POST /shop/listing/import":
+		body = map[string]any{"import": `[{"name": "listing", "price": 1, "items": [{"amount": 1, "item": {"code": "x"}}]}]`,
+			"options": fmt.Sprintf(`{"gameServerId": %q}`, uuid.NewString())}
 	case "POST /shop/order":
 		body = map[string]any{"listingId": uuid.NewString(), "amount": 1}
+	case "POST /tracking/inventory/player":
+		body = map[string]any{"playerId": uuid.NewString()}
+	case "POST /tracking/inventory/item":
+		body = map[string]any{"itemId": uuid.NewString()}
 	case "DELETE /gameserver/{gameServerId}/player":
 		body = map[string]any{"playerIds": []string{uuid.NewString()}}
 	case "POST /gameserver/{gameServerId}/player/{playerId}/giveItem":

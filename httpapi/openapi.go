@@ -45,8 +45,11 @@ func openAPIDocument(endpoints []endpoint, searchFields func(string) (takaro.Sea
 			op["parameters"] = params
 		}
 		if e.body != nil {
-			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
-				"application/json": map[string]any{"schema": schemas.of(e.body)}}}
+			content := map[string]any{"application/json": map[string]any{"schema": schemas.of(e.body)}}
+			if e.form {
+				content["multipart/form-data"] = content["application/json"]
+			}
+			op["requestBody"] = map[string]any{"required": true, "content": content}
 		}
 		op["security"], op["x-takaro-credentials"] = credentials(e)
 		op["x-takaro-permissions"] = append([]string{}, e.permissions...)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -225,7 +226,14 @@ func oaProblems(d oaDoc, routes []httpapi.Route) []string {
 				bad("%s: the request body is not marked required", key)
 			}
 			content := oaObject(body["content"])
-			if len(content) != 1 || oaObject(content["application/json"])["schema"] == nil {
+			types := 1
+			if r.TakesForm {
+				types = 2 // and multipart/form-data, with the same schema
+				if !reflect.DeepEqual(content["multipart/form-data"], content["application/json"]) {
+					bad("%s: the form's schema is not the JSON body's: %v", key, content)
+				}
+			}
+			if len(content) != types || oaObject(content["application/json"])["schema"] == nil {
 				bad("%s: the request body is not exactly an application/json schema: %v", key, content)
 			}
 		}

@@ -177,6 +177,8 @@ type Route struct {
 	Public, Admin bool
 	Permissions   []string
 	HasBody       bool
+	// TakesForm routes also read their body from a multipart form.
+	TakesForm bool
 	// NotImplemented routes act on a live game server, which the data
 	// core cannot: after their checks they answer 501.
 	NotImplemented bool
@@ -190,7 +192,7 @@ func (s *Server) Routes() []Route {
 	out := make([]Route, len(s.endpoints))
 	for i, e := range s.endpoints {
 		out[i] = Route{Method: e.method, Path: e.path, Public: e.access == public, Admin: e.access == admin,
-			Permissions: e.permissions, HasBody: e.body != nil, NotImplemented: e.notImplemented,
+			Permissions: e.permissions, HasBody: e.body != nil, TakesForm: e.form, NotImplemented: e.notImplemented,
 			Download: e.stream != nil}
 	}
 	return out
@@ -232,7 +234,7 @@ func (s *Server) serve(e endpoint) http.Handler {
 		}
 		var input any
 		if e.body != nil {
-			body, raw, err := decodeBody(r, e.body)
+			body, raw, err := decodeBody(r, e.body, e.form)
 			input = raw
 			if err != nil {
 				writeInputError(w, r, s.log, err, input)

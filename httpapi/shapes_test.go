@@ -237,6 +237,7 @@ func TestShapes(t *testing.T) {
 	s.do(http.MethodPost, "/gameserver/player", map[string]any{"playerId": otherID, "gameServerId": gsID, "gameId": "game-2",
 		"positionX": -10, "positionY": 64, "positionZ": 300, "dimension": "overworld", "playtimeSeconds": 3600}, root).expect(t, http.StatusOK).decode(t, &otherPOG)
 	balance := "/gameserver/" + gsID + "/player/" + playerID
+	s.do(http.MethodPost, "/settings/economyEnabled", map[string]any{"value": "true"}, root).expect(t, http.StatusOK)
 	sh.check("POST /gameserver/{gameServerId}/player/{playerId}/currency", s.do(http.MethodPost, balance+"/currency", map[string]any{"currency": 100}, root))
 	sh.check("POST /gameserver/{gameServerId}/player/{playerId}/add-currency", s.do(http.MethodPost, balance+"/add-currency", map[string]any{"currency": 20}, root))
 	sh.check("POST /gameserver/{gameServerId}/player/{playerId}/deduct-currency", s.do(http.MethodPost, balance+"/deduct-currency", map[string]any{"currency": 5}, root))
@@ -275,6 +276,7 @@ func TestShapes(t *testing.T) {
 	catID := category.ID.String()
 	s.do(http.MethodPost, "/shop/category", map[string]any{"name": "Guns", "emoji": "🔫", "parentId": catID}, root).expect(t, http.StatusOK).decode(t, &child)
 	sh.check("GET /shop/category/{id}", s.do(http.MethodGet, "/shop/category/"+catID, nil, root))
+	sh.check("GET /shop/category", s.do(http.MethodGet, "/shop/category", nil, root))
 	sh.check("PUT /shop/category/{id}", s.do(http.MethodPut, "/shop/category/"+catID, map[string]any{"emoji": "🗡️"}, root))
 	sh.check("POST /shop/category/{id}/move", s.do(http.MethodPost, "/shop/category/"+child.ID.String()+"/move", map[string]any{}, root))
 	sh.check("POST /shop/category/search", s.do(http.MethodPost, "/shop/category/search", map[string]any{"filters": map[string]any{"id": []string{catID}}}, root))
@@ -285,6 +287,9 @@ func TestShapes(t *testing.T) {
 	sh.check("GET /shop/listing/{id}", s.do(http.MethodGet, "/shop/listing/"+listingID, nil, root))
 	sh.check("PUT /shop/listing/{id}", s.do(http.MethodPut, "/shop/listing/"+listingID, map[string]any{"price": 12}, root))
 	sh.check("POST /shop/listing/search", s.do(http.MethodPost, "/shop/listing/search", map[string]any{"filters": map[string]any{"id": []string{listingID}}}, root))
+	sh.check("POST /shop/listing/import", s.do(http.MethodPost, "/shop/listing/import", map[string]any{
+		"import":  `[{"name": "Imported planks", "price": 4, "items": [{"amount": 2, "quality": "6", "item": {"code": "woodPlank"}}], "categories": [{"id": "` + catID + `"}]}]`,
+		"options": `{"gameServerId": "` + gsID + `", "draft": true}`}, root))
 	sh.check("POST /shop/category/bulk-assign", s.do(http.MethodPost, "/shop/category/bulk-assign", map[string]any{"listingIds": []string{listingID},
 		"addCategoryIds": []string{child.ID.String()}, "removeCategoryIds": []string{catID}}, root))
 	var order, second takaro.ShopOrder
@@ -326,6 +331,13 @@ func TestShapes(t *testing.T) {
 		"minX": 0, "maxX": 20, "minY": -5, "maxY": 0, "minZ": 0, "maxZ": 100}, root))
 	sh.check("POST /tracking/location/radius", s.do(http.MethodPost, "/tracking/location/radius", map[string]any{"gameserverId": gsID,
 		"x": 10, "y": -3, "z": 64, "radius": 1}, root))
+	// Inventory history: two stacks of the plank are one entry, an unknown
+	// code is skipped.
+	sh.check("POST /tracking/inventory/record", s.do(http.MethodPost, "/tracking/inventory/record", map[string]any{"gameServerId": gsID,
+		"samples": []map[string]any{{"playerId": playerID, "items": []map[string]any{{"code": "woodPlank", "amount": 3, "quality": "6"},
+			{"code": "woodPlank", "amount": 2}, {"code": "noSuchItem", "amount": 1}}}}}, root))
+	sh.check("POST /tracking/inventory/player", s.do(http.MethodPost, "/tracking/inventory/player", map[string]any{"playerId": playerID}, root))
+	sh.check("POST /tracking/inventory/item", s.do(http.MethodPost, "/tracking/inventory/item", map[string]any{"itemId": item.ID}, root))
 
 	// Players leave the game server (after the location history, which
 	// needs them on it).

@@ -19,6 +19,11 @@ func (s *Server) shopRoutes() []endpoint {
 	manage := func(r *request) bool { return hasPermission(r.identity, takaro.PermManageShopOrders) }
 	return []endpoint{
 		searchHandler("/shop/category/search", "Search shop categories, each with its parent and children", "Shop", c.Shop.FindShopCategories).searchOf("shop_categories"),
+		listHandler("/shop/category", "All shop categories by name, each with its parent and children", "Shop",
+			func(r *request, q takaro.Query) (*takaro.Page[takaro.ShopCategory], error) {
+				q.SortBy = "name"
+				return c.Shop.FindShopCategories(r.Context(), q)
+			}),
 		handler(http.MethodGet, "/shop/category/{id}", "Get a shop category", "Shop", func(r *request) (*takaro.ShopCategory, error) {
 			return c.Shop.FindShopCategoryByID(r.Context(), r.idParam("id"))
 		}),
@@ -49,6 +54,10 @@ func (s *Server) shopRoutes() []endpoint {
 		bodyHandler(http.MethodPost, "/shop/listing", "Create a listing", "Shop", func(r *request, in *takaro.ShopListingCreate) (*takaro.ShopListing, error) {
 			return c.Shop.CreateShopListing(r.Context(), *in)
 		}).need(takaro.PermManageShopListings),
+		bodyHandler(http.MethodPost, "/shop/listing/import", "Import listings exported from a shop (the reference's form: import and options, each JSON text), all or none", "Shop",
+			func(r *request, in *takaro.ShopListingImport) ([]takaro.ShopListing, error) {
+				return c.Shop.ImportShopListings(r.Context(), *in)
+			}).need(takaro.PermManageShopListings).takesForm(),
 		bodyHandler(http.MethodPut, "/shop/listing/{id}", "Change a listing; making it a draft cancels and refunds its paid orders", "Shop",
 			func(r *request, in *takaro.ShopListingUpdate) (*takaro.ShopListing, error) {
 				return c.Shop.UpdateShopListing(r.Context(), r.idParam("id"), *in)

@@ -35,26 +35,34 @@ func currencyError(err error) error {
 	return translateError(err, "player on game server")
 }
 
-// economyEnabled reports whether the currency of a game server may change.
-// The economyEnabled setting (global with per-game-server overrides) is
-// not stored by this data core yet, so every economy counts as enabled;
-// this is the one place where the setting is to be read, inside the
-// operation's own transaction.
-func economyEnabled(context.Context, *Tx, uuid.UUID) (bool, error) {
-	return true, nil
-}
-
 // checkEconomy refuses a currency operation on a game server whose economy
-// is off, with the reference's 400.
-func checkEconomy(ctx context.Context, tx *Tx, gameServerID uuid.UUID) error {
-	on, err := economyEnabled(ctx, tx, gameServerID)
-	if err != nil {
+// is off (the economyEnabled setting, global with per-game-server
+// overrides, read inside the operation's own transaction), with the
+// reference's 400. As in the reference, an unknown player is a 404 first:
+// missing, run only when the economy is off, returns that error or nil.
+func checkEconomy(ctx context.Context, tx *Tx, gameServerID uuid.UUID, missing func() error) error {
+	on, err := tx.SettingEnabled(ctx, takaro.SettingEconomyEnabled, &gameServerID)
+	if err != nil || on {
 		return err
 	}
-	if !on {
-		return takaro.Errorf(takaro.CodeBadRequest, takaro.MsgEconomyNotEnabled)
+	if err := missing(); err != nil {
+		return err
 	}
-	return nil
+	return takaro.Errorf(takaro.CodeBadRequest, takaro.MsgEconomyNotEnabled)
+}
+
+// presencesMissing returns, for checkEconomy, a check that the presences
+// ids exist in the transaction's domain.
+func presencesMissing(ctx context.Context, tx *Tx, ids ...uuid.UUID) func() error {
+	return func() error {
+		var missing []uuid.UUID
+		err := tx.QueryRow(ctx, `SELECT coalesce(array_agg(i.id), '{}') FROM unnest($2::uuid[]) i (id)
+			WHERE NOT EXISTS (SELECT 1 FROM player_on_gameserver p WHERE p.domain = $1 AND p.id = i.id)`, tx.Domain, ids).Scan(&missing)
+		if err == nil && len(missing) > 0 {
+			err = takaro.Errorf(takaro.CodeNotFound, "Player on game server %s not found", missing[0])
+		}
+		return err
+	}
 }
 
 // currencyEvent describes a change of a player's balance for the audit
@@ -72,8 +80,17 @@ func currencyEvent(ctx context.Context, name takaro.EventName, pog *takaro.Playe
 func (db *DB) changeBalance(ctx context.Context, gameServerID, playerID uuid.UUID, set string, amount int,
 	after func(tx *Tx, old int, pog *takaro.PlayerOnGameServer) error) (*takaro.PlayerOnGameServer, error) {
 	var pog takaro.PlayerOnGameServer
+	notFound := takaro.Errorf(takaro.CodeNotFound, "Player %s not found on game server %s", playerID, gameServerID)
 	err := db.inDomain(ctx, func(tx *Tx) error {
-		if err := checkEconomy(ctx, tx, gameServerID); err != nil {
+		if err := checkEconomy(ctx, tx, gameServerID, func() error {
+			var found bool
+			err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM player_on_gameserver
+				WHERE domain = $1 AND gameserver_id = $2 AND player_id = $3)`, tx.Domain, gameServerID, playerID).Scan(&found)
+			if err == nil && !found {
+				err = notFound
+			}
+			return err
+		}); err != nil {
 			return err
 		}
 		var old int
@@ -86,7 +103,7 @@ func (db *DB) changeBalance(ctx context.Context, gameServerID, playerID uuid.UUI
 			SELECT old.currency, `+playerOnGameServerObject.build("u")+` FROM u JOIN old ON old.id = u.id`,
 			tx.Domain, gameServerID, playerID, amount).Scan(&old, &pog)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return takaro.Errorf(takaro.CodeNotFound, "Player %s not found on game server %s", playerID, gameServerID)
+			return notFound
 		}
 		if err != nil {
 			return currencyError(err)
@@ -148,7 +165,7 @@ func (db *DB) TransferCurrency(ctx context.Context, gameServerID, sender, receiv
 		return takaro.Errorf(takaro.CodeBadRequest, "Sender and receiver must be different players")
 	}
 	return db.inDomain(ctx, func(tx *Tx) error {
-		if err := checkEconomy(ctx, tx, gameServerID); err != nil {
+		if err := checkEconomy(ctx, tx, gameServerID, presencesMissing(ctx, tx, sender, receiver)); err != nil {
 			return err
 		}
 		rows, err := tx.Query(ctx, `SELECT `+playerOnGameServerObject.build("t")+` FROM player_on_gameserver t
@@ -198,7 +215,7 @@ func (db *DB) ResetCurrency(ctx context.Context, gameServerID uuid.UUID) (*takar
 		if err := checkGameServer(ctx, tx, gameServerID); err != nil {
 			return err
 		}
-		if err := checkEconomy(ctx, tx, gameServerID); err != nil {
+		if err := checkEconomy(ctx, tx, gameServerID, func() error { return nil }); err != nil {
 			return err
 		}
 		err := tx.QueryRow(ctx, `WITH locked AS (

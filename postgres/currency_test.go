@@ -17,6 +17,7 @@ type economy struct {
 func (e *env) newEconomy(t testing.TB, tn *tenant, players, balance int) *economy {
 	t.Helper()
 	ec := &economy{server: e.createGameServer(t, tn, uniqueName("economy"))}
+	e.setEconomy(t, tn, nil, true)
 	for range players {
 		p := e.createPlayer(t, tn, uniqueName("steam"))
 		check[*takaro.PlayerOnGameServer](t)(e.core.UpsertPlayerOnGameServer(tn.ctx, takaro.PlayerOnGameServerUpsert{
@@ -214,5 +215,53 @@ func TestCurrencyOperations(t *testing.T) {
 		if ev.ActingUserID == nil || *ev.ActingUserID != tn.rootUserID() {
 			t.Errorf("%s event without the acting user: %+v", ev.EventName, ev)
 		}
+	}
+}
+
+// TestCurrencyNeedsTheEconomy checks that every currency operation answers
+// the reference's 400 while economyEnabled is off (its default), works
+// once it is on for the domain, and refuses again on a game server that
+// overrides it to off while another server of the domain carries on.
+func TestCurrencyNeedsTheEconomy(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tn := e.newDomain(t, takaro.DomainLimits{MaxGameservers: ptrTo(5)})
+	ec, other := e.newEconomy(t, tn, 2, 100), e.newEconomy(t, tn, 1, 100)
+	gs, a, b := ec.server.ID, ec.pogs[0], ec.pogs[1]
+	amount := takaro.CurrencyAmount{Currency: 1}
+	operations := map[string]func(gs, player uuid.UUID) error{
+		"set": func(gs, player uuid.UUID) error { _, err := e.core.SetCurrency(tn.ctx, gs, player, amount); return err },
+		"add": func(gs, player uuid.UUID) error { _, err := e.core.AddCurrency(tn.ctx, gs, player, amount); return err },
+		"deduct": func(gs, player uuid.UUID) error {
+			_, err := e.core.DeductCurrency(tn.ctx, gs, player, amount)
+			return err
+		},
+		"transfer": func(gs, _ uuid.UUID) error { return e.core.TransferCurrency(tn.ctx, gs, a.ID, b.ID, amount) },
+		"reset":    func(gs, _ uuid.UUID) error { _, err := e.core.ResetCurrency(tn.ctx, gs); return err },
+	}
+	refused := func(when string, gs uuid.UUID) {
+		t.Helper()
+		for name, op := range operations {
+			if got := wantCode(t, op(gs, a.PlayerID), takaro.CodeBadRequest); got.Message != takaro.MsgEconomyNotEnabled {
+				t.Errorf("%s, %s: %q", when, name, got.Message)
+			}
+		}
+	}
+	e.setEconomy(t, tn, nil, false)
+	refused("off for the domain", gs)
+	if bal := ec.balances(t, e, tn); bal[0] != 100 || bal[1] != 100 {
+		t.Errorf("refused operations changed the balances: %v", bal)
+	}
+
+	e.setEconomy(t, tn, nil, true)
+	for _, name := range []string{"set", "add", "deduct", "transfer", "reset"} {
+		must(t, operations[name](gs, a.PlayerID))
+	}
+
+	e.setEconomy(t, tn, &gs, false)
+	refused("off for the game server", gs)
+	check[*takaro.PlayerOnGameServer](t)(e.core.AddCurrency(tn.ctx, other.server.ID, other.pogs[0].PlayerID, amount))
+	if bal := other.balances(t, e, tn); bal[0] != 101 {
+		t.Errorf("the other game server's balance: %v", bal)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -144,6 +145,15 @@ func (e *env) createGameServer(t testing.TB, tn *tenant, name string) *takaro.Ga
 	}))
 }
 
+// setEconomy turns the economyEnabled setting of a domain (gameServerID
+// nil) or of one of its game servers on or off: the currency operations
+// refuse while it is off, which is the reference's default.
+func (e *env) setEconomy(t testing.TB, tn *tenant, gameServerID *uuid.UUID, on bool) {
+	t.Helper()
+	check[*takaro.Setting](t)(e.core.SetSetting(tn.ctx, takaro.SettingEconomyEnabled,
+		takaro.SettingSet{Value: strconv.FormatBool(on), GameServerID: gameServerID}))
+}
+
 func (e *env) createPlayer(t testing.TB, tn *tenant, steamID string) *takaro.Player {
 	t.Helper()
 	return check[*takaro.Player](t)(e.core.UpsertPlayer(tn.ctx, takaro.PlayerUpsert{Name: ptrTo("player " + steamID), SteamID: &steamID}))
@@ -179,10 +189,13 @@ func (e *env) fill(t testing.TB, tn *tenant) *fixture {
 	f.Module = e.fillModule(t, tn, f.GameServer.ID)
 	check[*takaro.Ban](t)(e.core.CreateBan(tn.ctx, takaro.BanCreate{PlayerID: f.Player.ID, GameServerID: &f.GameServer.ID}))
 	check[*takaro.Item](t)(e.core.UpsertItem(tn.ctx, takaro.ItemUpsert{CatalogueUpsert: takaro.CatalogueUpsert{GameserverID: f.GameServer.ID, Code: "fill", Name: "Fill"}}))
+	check[[]takaro.InventoryEntry](t)(e.core.RecordInventories(tn.ctx, takaro.InventoryRecord{GameServerID: f.GameServer.ID,
+		Samples: []takaro.InventorySample{{PlayerID: f.Player.ID, Items: []takaro.InventoryItem{{Code: "fill", Amount: 1}}}}}))
 	check[*takaro.Entity](t)(e.core.UpsertEntity(tn.ctx, takaro.EntityUpsert{CatalogueUpsert: takaro.CatalogueUpsert{GameserverID: f.GameServer.ID, Code: "fill", Name: "Fill"}}))
 	category := check[*takaro.ShopCategory](t)(e.core.CreateShopCategory(tn.ctx, takaro.ShopCategoryCreate{Name: uniqueName("Category"), Emoji: "🛡️"}))
 	f.Listing = check[*takaro.ShopListing](t)(e.core.CreateShopListing(tn.ctx, takaro.ShopListingCreate{GameServerID: f.GameServer.ID,
 		Name: "Fill", Price: 10, Items: []takaro.ShopListingItemInput{{Amount: 1, Code: ptrTo("fill")}}, CategoryIDs: []uuid.UUID{category.ID}}))
+	e.setEconomy(t, tn, nil, true)
 	check[*takaro.PlayerOnGameServer](t)(e.core.AddCurrency(tn.ctx, f.GameServer.ID, f.Player.ID, takaro.CurrencyAmount{Currency: 100}))
 	check[*takaro.ShopOrder](t)(e.core.CreateShopOrder(tn.ctx, takaro.ShopOrderCreate{ListingID: f.Listing.ID, Amount: 1, PlayerID: &f.Player.ID}, true))
 	must(t, e.core.InDomainForTest(tn.ctx, func(tx *postgres.Tx) error {

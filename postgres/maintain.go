@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -94,15 +95,27 @@ type retentionRule struct {
 	cutoff func(d maintainedDomain, now time.Time, o MaintainOptions) (t time.Time, ok bool)
 }
 
-var retentionRules = []retentionRule{
-	{table: "events", condition: "created_at < $2", cutoff: afterEventRetention},
-	// Location history follows the events' retention, as in the reference.
-	{table: "player_location", condition: "created_at < $2", cutoff: afterEventRetention},
-	{table: "variables", condition: "expires_at < $2", cutoff: atNow},
-	{table: "role_on_user", condition: "expires_at < $2", cutoff: atNow},
-	{table: "role_on_player", condition: "expires_at < $2", cutoff: atNow},
-	{table: "sessions", condition: "(expires_at < $2 OR revoked_at < $2)", cutoff: afterCredentialGrace},
-	{table: "api_keys", condition: "(expires_at < $2 OR revoked_at < $2)", cutoff: afterCredentialGrace},
+// retentionRules: the history partitioned by day (partitionedTables)
+// follows the events' retention, as in the reference; the pass drops its
+// whole days first (dropPartitionsBefore) and deletes the rest of a
+// domain's expired rows by these rules.
+var retentionRules = slices.Concat([]retentionRule{
+	{table: "events", condition: "created_at < $2", cutoff: afterEventRetention}},
+	historyRetention(), []retentionRule{
+		{table: "variables", condition: "expires_at < $2", cutoff: atNow},
+		{table: "role_on_user", condition: "expires_at < $2", cutoff: atNow},
+		{table: "role_on_player", condition: "expires_at < $2", cutoff: atNow},
+		{table: "sessions", condition: "(expires_at < $2 OR revoked_at < $2)", cutoff: afterCredentialGrace},
+		{table: "api_keys", condition: "(expires_at < $2 OR revoked_at < $2)", cutoff: afterCredentialGrace},
+	})
+
+// historyRetention is the rule of each table partitioned by day.
+func historyRetention() []retentionRule {
+	rules := make([]retentionRule, len(partitionedTables))
+	for i, table := range partitionedTables {
+		rules[i] = retentionRule{table: table, condition: "created_at < $2", cutoff: afterEventRetention}
+	}
+	return rules
 }
 
 // afterEventRetention is the domain's eventRetentionDays before now. 0 days

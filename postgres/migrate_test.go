@@ -386,12 +386,17 @@ func migFillDomain(t *testing.T, d *postgres.DB, name string, linkUser bool) str
 	must(err)
 	_, err = d.UpsertItem(ctx, takaro.ItemUpsert{CatalogueUpsert: takaro.CatalogueUpsert{GameserverID: servers[0].ID, Code: "wood", Name: "Wood"}})
 	must(err)
+	_, err = d.RecordInventories(ctx, takaro.InventoryRecord{GameServerID: servers[0].ID,
+		Samples: []takaro.InventorySample{{PlayerID: players[0].ID, Items: []takaro.InventoryItem{{Code: "wood", Amount: 3}}}}})
+	must(err)
 	_, err = d.UpsertEntity(ctx, takaro.EntityUpsert{CatalogueUpsert: takaro.CatalogueUpsert{GameserverID: servers[0].ID, Code: "zombie", Name: "Zombie"}})
 	must(err)
 	category, err := d.CreateShopCategory(ctx, takaro.ShopCategoryCreate{Name: "Resources", Emoji: "📦"})
 	must(err)
 	listing, err := d.CreateShopListing(ctx, takaro.ShopListingCreate{GameServerID: servers[0].ID, Name: "Wood", Price: 5,
 		Items: []takaro.ShopListingItemInput{{Amount: 1, Code: migPtr("wood")}}, CategoryIDs: []uuid.UUID{category.ID}})
+	must(err)
+	_, err = d.SetSetting(ctx, takaro.SettingEconomyEnabled, takaro.SettingSet{Value: "true"})
 	must(err)
 	_, err = d.AddCurrency(ctx, servers[0].ID, players[0].ID, takaro.CurrencyAmount{Currency: 10})
 	must(err)
@@ -564,7 +569,7 @@ func migWithExtraMigration(name, content string) fs.FS {
 func TestMigrationFailureLeavesNothing(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	failingUp := migWithExtraMigration("00099_fails.sql", `-- +goose Up
+	failingUp := migWithExtraMigration("99999_fails.sql", `-- +goose Up
 CREATE TABLE takaro_failing_probe (id int PRIMARY KEY);
 INSERT INTO takaro_failing_probe VALUES (1);
 SELECT takaro_no_such_function();
@@ -580,7 +585,7 @@ DROP TABLE takaro_failing_probe;
 		var rs []postgres.MigrationResult
 		var err error
 		if viaUpTo {
-			rs, err = m.UpTo(ctx, 99)
+			rs, err = m.UpTo(ctx, 99999)
 		} else {
 			rs, err = m.Up(ctx)
 		}
@@ -588,7 +593,7 @@ DROP TABLE takaro_failing_probe;
 		if !ok {
 			t.Fatalf("UpTo=%v: got %v, %v; want a *MigrationError", viaUpTo, rs, err)
 		}
-		if migErr.Failed != "00099_fails.sql" || !strings.Contains(err.Error(), "00099_fails.sql") ||
+		if migErr.Failed != "99999_fails.sql" || !strings.Contains(err.Error(), "99999_fails.sql") ||
 			!strings.Contains(err.Error(), "takaro_no_such_function") {
 			t.Fatalf("UpTo=%v: the error does not name the file and the cause: %v", viaUpTo, err)
 		}
@@ -597,7 +602,7 @@ DROP TABLE takaro_failing_probe;
 		}
 		pgtest.RequireSameSchema(t, "after the failing migration", pgtest.SchemaFingerprint(t, pgtest.New(t).Pool(t)), pgtest.SchemaFingerprint(t, pool))
 		var recorded bool
-		if err := pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM goose_db_version WHERE version_id = 99)").Scan(&recorded); err != nil {
+		if err := pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM goose_db_version WHERE version_id = 99999)").Scan(&recorded); err != nil {
 			t.Fatal(err)
 		}
 		if recorded {
@@ -605,7 +610,7 @@ DROP TABLE takaro_failing_probe;
 		}
 	}
 
-	failingDown := migWithExtraMigration("00099_bad_down.sql", `-- +goose Up
+	failingDown := migWithExtraMigration("99999_bad_down.sql", `-- +goose Up
 CREATE TABLE takaro_bad_down_probe (id int);
 
 -- +goose Down
@@ -615,7 +620,7 @@ ALTER TABLE takaro_no_such_table ADD COLUMN x int;
 	db := pgtest.New(t)
 	pool := db.Pool(t)
 	m := migNewMigrator(t, db.Open(t, postgres.Options{}), failingDown)
-	if rs, err := m.Up(ctx); err != nil || !slices.Equal(migResultVersions(rs), []int64{99}) {
+	if rs, err := m.Up(ctx); err != nil || !slices.Equal(migResultVersions(rs), []int64{99999}) {
 		t.Fatalf("up: %v, %v", migResultVersions(rs), err)
 	}
 	before := pgtest.SchemaFingerprint(t, pool)
@@ -624,7 +629,7 @@ ALTER TABLE takaro_no_such_table ADD COLUMN x int;
 	if !ok {
 		t.Fatalf("rollback: got %+v, %v; want a *MigrationError", r, err)
 	}
-	if migErr.Failed != "00099_bad_down.sql" || !strings.Contains(err.Error(), "takaro_no_such_table") {
+	if migErr.Failed != "99999_bad_down.sql" || !strings.Contains(err.Error(), "takaro_no_such_table") {
 		t.Fatalf("the error does not name the file and the cause: %v", err)
 	}
 	pgtest.RequireSameSchema(t, "after the failing rollback", before, pgtest.SchemaFingerprint(t, pool))
@@ -632,8 +637,8 @@ ALTER TABLE takaro_no_such_table ADD COLUMN x int;
 	if err != nil {
 		t.Fatal(err)
 	}
-	if last := states[len(states)-1]; last.Version != 99 || !last.Applied {
-		t.Fatalf("after the failing rollback, the latest migration's state is %+v; want 99 applied", last)
+	if last := states[len(states)-1]; last.Version != 99999 || !last.Applied {
+		t.Fatalf("after the failing rollback, the latest migration's state is %+v; want 99999 applied", last)
 	}
 }
 

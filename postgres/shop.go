@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -291,25 +292,84 @@ func (db *DB) CreateShopListing(ctx context.Context, in takaro.ShopListingCreate
 		if err := checkReferences(ctx, tx, reference{"gameServerId", &in.GameServerID, refGameServer}); err != nil {
 			return err
 		}
-		err := tx.QueryRow(ctx, `INSERT INTO shop_listings (domain, gameserver_id, name, price, draft)
-			VALUES ($1, $2, $3, $4, coalesce($5, false)) RETURNING id`,
-			tx.Domain, in.GameServerID, in.Name, in.Price, in.Draft).Scan(&id)
-		if err != nil {
-			return shopError(err, "shop listing")
-		}
-		if err := setListingItems(ctx, tx, id, in.GameServerID, in.Items); err != nil {
-			return err
-		}
-		if err := setListingCategories(ctx, tx, id, in.CategoryIDs); err != nil {
-			return err
-		}
-		return recordEvent(ctx, tx, takaro.EventCreate{EventName: takaro.EventShopListingCreated, GameserverID: &in.GameServerID,
-			Meta: eventMeta("id", id)})
+		var err error
+		id, err = createListing(ctx, tx, in)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return db.FindShopListingByID(ctx, id)
+}
+
+// createListing inserts a checked listing of a known game server, with its
+// items, categories and event.
+func createListing(ctx context.Context, tx *Tx, in takaro.ShopListingCreate) (uuid.UUID, error) {
+	var id uuid.UUID
+	err := tx.QueryRow(ctx, `INSERT INTO shop_listings (domain, gameserver_id, name, price, draft)
+		VALUES ($1, $2, $3, $4, coalesce($5, false)) RETURNING id`,
+		tx.Domain, in.GameServerID, in.Name, in.Price, in.Draft).Scan(&id)
+	if err != nil {
+		return id, shopError(err, "shop listing")
+	}
+	if err := setListingItems(ctx, tx, id, in.GameServerID, in.Items); err != nil {
+		return id, err
+	}
+	if err := setListingCategories(ctx, tx, id, in.CategoryIDs); err != nil {
+		return id, err
+	}
+	return id, recordEvent(ctx, tx, takaro.EventCreate{EventName: takaro.EventShopListingCreated, GameserverID: &in.GameServerID,
+		Meta: eventMeta("id", id)})
+}
+
+// ImportShopListings creates the listings of an import in one transaction,
+// after deleting the game server's listings when asked to.
+func (db *DB) ImportShopListings(ctx context.Context, in takaro.ShopListingImport) ([]takaro.ShopListing, error) {
+	opts, listings, err := in.Listings()
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]uuid.UUID, len(listings))
+	err = db.inDomain(ctx, func(tx *Tx) error {
+		if err := checkReferences(ctx, tx, reference{"options.gameServerId", &opts.GameServerID, refGameServer}); err != nil {
+			return err
+		}
+		if opts.Replace {
+			rows, err := tx.Query(ctx, `SELECT id FROM shop_listings WHERE domain = $1 AND gameserver_id = $2 AND deleted_at IS NULL ORDER BY id`,
+				tx.Domain, opts.GameServerID)
+			if err != nil {
+				return err
+			}
+			old, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+			if err != nil {
+				return err
+			}
+			for _, id := range old {
+				if err := deleteListing(ctx, tx, id); err != nil {
+					return err
+				}
+			}
+		}
+		for i, l := range listings {
+			var err error
+			if ids[i], err = createListing(ctx, tx, l); err != nil {
+				return fmt.Errorf("import[%d]: %w", i, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]takaro.ShopListing, len(ids))
+	for i, id := range ids {
+		l, err := db.FindShopListingByID(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = *l
+	}
+	return out, nil
 }
 
 // setListingItems replaces the items of a listing; each is named by its
@@ -418,22 +478,25 @@ func (db *DB) UpdateShopListing(ctx context.Context, id uuid.UUID, in takaro.Sho
 // DeleteShopListing takes a listing off sale for good, and cancels and
 // refunds its paid orders, in one transaction.
 func (db *DB) DeleteShopListing(ctx context.Context, id uuid.UUID) error {
-	return db.inDomain(ctx, func(tx *Tx) error {
-		var gameServer uuid.UUID
-		err := tx.QueryRow(ctx, `UPDATE shop_listings SET deleted_at = $3 WHERE domain = $1 AND id = $2 AND deleted_at IS NULL
-			RETURNING gameserver_id`, tx.Domain, id, time.Now()).Scan(&gameServer)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return takaro.NotFound("Shop listing", id)
-		}
-		if err != nil {
-			return err
-		}
-		if err := refundPaidOrders(ctx, tx, id); err != nil {
-			return err
-		}
-		return recordEvent(ctx, tx, takaro.EventCreate{EventName: takaro.EventShopListingDeleted, GameserverID: &gameServer,
-			Meta: eventMeta("id", id)})
-	})
+	return db.inDomain(ctx, func(tx *Tx) error { return deleteListing(ctx, tx, id) })
+}
+
+// deleteListing takes a listing off sale and refunds its paid orders.
+func deleteListing(ctx context.Context, tx *Tx, id uuid.UUID) error {
+	var gameServer uuid.UUID
+	err := tx.QueryRow(ctx, `UPDATE shop_listings SET deleted_at = $3 WHERE domain = $1 AND id = $2 AND deleted_at IS NULL
+		RETURNING gameserver_id`, tx.Domain, id, time.Now()).Scan(&gameServer)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return takaro.NotFound("Shop listing", id)
+	}
+	if err != nil {
+		return err
+	}
+	if err := refundPaidOrders(ctx, tx, id); err != nil {
+		return err
+	}
+	return recordEvent(ctx, tx, takaro.EventCreate{EventName: takaro.EventShopListingDeleted, GameserverID: &gameServer,
+		Meta: eventMeta("id", id)})
 }
 
 // Orders.

@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"fmt"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -196,5 +197,63 @@ func TestShopOrdersOfOthersAreHiddenWithoutManage(t *testing.T) {
 	claimed := check[*takaro.ShopOrder](t)(e.core.ClaimShopOrder(tn.ctx, theirs.ID, true))
 	if claimed.Status != takaro.ShopOrderCompleted {
 		t.Errorf("claimed by a manager: %s", claimed.Status)
+	}
+}
+
+// TestShopImportListings imports listings in the reference's export
+// format: all of them or none, drafts when asked, and with replace the game
+// server's listings go first, their paid orders refunded.
+func TestShopImportListings(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tn := e.newDomain(t, takaro.DomainLimits{MaxGameservers: ptrTo(2)})
+	f := e.fill(t, tn) // f.Player bought f.Listing (10) from 100
+	category := check[*takaro.ShopCategory](t)(e.core.CreateShopCategory(tn.ctx, takaro.ShopCategoryCreate{Name: uniqueName("Imported"), Emoji: "📦"}))
+	options := func(replace, draft bool) string {
+		return fmt.Sprintf(`{"gameServerId": %q, "replace": %t, "draft": %t}`, f.GameServer.ID, replace, draft)
+	}
+	exported := fmt.Sprintf(`[
+		{"id": "ignored", "name": "Planks", "price": 5, "draft": false, "items": [{"amount": 2, "quality": "3", "item": {"code": "fill", "name": "Fill"}}],
+		 "categories": [{"id": %q, "name": "ignored"}]},
+		{"name": "More planks", "price": 7, "items": [{"amount": 4, "item": {"code": "fill"}}]}]`, category.ID)
+
+	got := check[[]takaro.ShopListing](t)(e.core.ImportShopListings(tn.ctx, takaro.ShopListingImport{Import: exported, Options: options(false, true)}))
+	if len(got) != 2 || got[0].Name != "Planks" || got[0].Price != 5 || !got[0].Draft || got[0].Items[0].Amount != 2 ||
+		got[0].Items[0].Item.Code != "fill" || len(got[0].Categories) != 1 || got[0].Categories[0].ID != category.ID || got[1].Items[0].Amount != 4 {
+		t.Fatalf("imported: %+v", got)
+	}
+	listings := func() int {
+		return check[*takaro.Page[takaro.ShopListing]](t)(e.core.FindShopListings(tn.ctx, takaro.Query{
+			Filters: map[string]takaro.Values{"gameServerId": {f.GameServer.ID.String()}}})).Total
+	}
+	if n := listings(); n != 3 {
+		t.Errorf("%d listings after the import, want 3", n)
+	}
+
+	// One bad listing: nothing of the import is created.
+	bad := `[{"name": "Fine", "price": 1, "items": [{"amount": 1, "item": {"code": "fill"}}]}, {"name": "Free", "price": 0, "items": [{"amount": 1, "item": {"code": "fill"}}]}]`
+	_, err := e.core.ImportShopListings(tn.ctx, takaro.ShopListingImport{Import: bad, Options: options(true, false)})
+	if got := wantCode(t, err, takaro.CodeValidation); got.Details[0].Field != "import[1].price" {
+		t.Errorf("the bad listing is named %q", got.Details[0].Field)
+	}
+	unknown := `[{"name": "Ghost", "price": 1, "items": [{"amount": 1, "item": {"code": "noSuchItem"}}]}]`
+	_, err = e.core.ImportShopListings(tn.ctx, takaro.ShopListingImport{Import: unknown, Options: options(true, false)})
+	if err == nil {
+		t.Error("an unknown item code was imported")
+	}
+	_, err = e.core.ImportShopListings(tn.ctx, takaro.ShopListingImport{Import: "[]", Options: `{"replace": true}`})
+	wantCode(t, err, takaro.CodeValidation)
+	if n := listings(); n != 3 {
+		t.Errorf("%d listings after refused imports, want 3", n)
+	}
+
+	// Replace: the old listings go, the paid order of f.Listing is refunded.
+	check[[]takaro.ShopListing](t)(e.core.ImportShopListings(tn.ctx, takaro.ShopListingImport{
+		Import: `[{"name": "Only", "price": 1, "items": [{"amount": 1, "item": {"code": "fill"}}]}]`, Options: options(true, false)}))
+	if n := listings(); n != 1 {
+		t.Errorf("%d listings after replacing, want 1", n)
+	}
+	if pog := check[*takaro.PlayerOnGameServer](t)(e.core.FindPlayerOnGameServer(tn.ctx, f.GameServer.ID, f.Player.ID)); pog.Currency != 100 {
+		t.Errorf("after the replace refunded the paid order the balance is %d, want 100", pog.Currency)
 	}
 }

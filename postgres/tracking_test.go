@@ -97,9 +97,98 @@ func TestTrackingRecordsAndSearchesLocations(t *testing.T) {
 	wantCode(t, err, takaro.CodeValidation)
 }
 
-// todaysPartition is the name of today's partition of player_location.
-func todaysPartition() string {
-	return "player_location_" + time.Now().UTC().Format("20060102")
+func TestTrackingRecordsAndSearchesInventories(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	a := e.newDomain(t, takaro.DomainLimits{MaxGameservers: ptrTo(5)})
+	f := e.fill(t, a) // fill recorded one "fill" for f.Player
+	other := e.createPlayer(t, a, uniqueName("steam"))
+	check[*takaro.PlayerOnGameServer](t)(e.core.UpsertPlayerOnGameServer(a.ctx, takaro.PlayerOnGameServerUpsert{
+		PlayerID: other.ID, GameServerID: f.GameServer.ID, GameID: uniqueName("game"),
+	}))
+	stone := check[*takaro.Item](t)(e.core.UpsertItem(a.ctx, takaro.ItemUpsert{CatalogueUpsert: takaro.CatalogueUpsert{
+		GameserverID: f.GameServer.ID, Code: "stone", Name: "Stone"}}))
+	fill := check[*takaro.Page[takaro.Item]](t)(e.core.FindItems(a.ctx, takaro.Query{Filters: map[string]takaro.Values{"code": {"fill"}}})).Items[0]
+	start := time.Now()
+	good := "good"
+	recorded := check[[]takaro.InventoryEntry](t)(e.core.RecordInventories(a.ctx, takaro.InventoryRecord{GameServerID: f.GameServer.ID,
+		Samples: []takaro.InventorySample{
+			// Two stacks of stone are one entry with the first's quality;
+			// an unknown code is skipped.
+			{PlayerID: f.Player.ID, Items: []takaro.InventoryItem{{Code: "stone", Amount: 5, Quality: &good}, {Code: "stone", Amount: 7}, {Code: "nothing", Amount: 1}}},
+			{PlayerID: other.ID, Items: []takaro.InventoryItem{{Code: "fill", Amount: 2}}},
+		}}))
+	if len(recorded) != 2 {
+		t.Fatalf("recorded %+v, want 2 entries", recorded)
+	}
+	for _, r := range recorded {
+		if r.PlayerID == f.Player.ID && (r.ItemID != stone.ID || r.ItemCode != "stone" || r.ItemName != "Stone" || r.Quantity != 12 ||
+			r.Quality == nil || *r.Quality != good || r.GameServerID != f.GameServer.ID || r.PogID == uuid.Nil) {
+			t.Errorf("the stone entry: %+v", r)
+		}
+	}
+
+	quantities := func(es []takaro.InventoryEntry) []int64 {
+		out := make([]int64, len(es))
+		for i, x := range es {
+			out[i] = x.Quantity
+		}
+		return out
+	}
+	mine := check[[]takaro.InventoryEntry](t)(e.core.FindInventories(a.ctx, takaro.InventoryHistoryQuery{PlayerID: f.Player.ID}))
+	if got := quantities(mine); !slices.Equal(got, []int64{12, 1}) || mine[0].ItemCode != "stone" || mine[1].ItemCode != "fill" {
+		t.Errorf("the player's entries newest first: %+v", mine)
+	}
+	recent := check[[]takaro.InventoryEntry](t)(e.core.FindInventories(a.ctx, takaro.InventoryHistoryQuery{PlayerID: f.Player.ID,
+		TimeWindow: takaro.TimeWindow{StartDate: &start}}))
+	if got := quantities(recent); !slices.Equal(got, []int64{12}) {
+		t.Errorf("since the start: %v, want [12]", got)
+	}
+	elsewhere := uuid.New()
+	if got := check[[]takaro.InventoryEntry](t)(e.core.FindInventories(a.ctx, takaro.InventoryHistoryQuery{PlayerID: f.Player.ID,
+		GameServerID: &elsewhere})); len(got) != 0 {
+		t.Errorf("on another game server: %+v", got)
+	}
+	holders := check[[]takaro.InventoryEntry](t)(e.core.FindItemHolders(a.ctx, takaro.ItemHistoryQuery{ItemID: fill.ID}))
+	if len(holders) != 2 || holders[0].PlayerID != other.ID || holders[0].Quantity != 2 || holders[1].PlayerID != f.Player.ID {
+		t.Errorf("who held fill, newest first: %+v", holders)
+	}
+	if got := check[[]takaro.InventoryEntry](t)(e.core.FindItemHolders(a.ctx, takaro.ItemHistoryQuery{ItemID: fill.ID, Limit: ptrTo(1)})); len(got) != 1 {
+		t.Errorf("with a limit of 1: %+v", got)
+	}
+
+	_, err := e.core.RecordInventories(a.ctx, takaro.InventoryRecord{GameServerID: f.GameServer.ID,
+		Samples: []takaro.InventorySample{{PlayerID: uuid.New(), Items: []takaro.InventoryItem{{Code: "stone", Amount: 1}}}}})
+	wantCode(t, err, takaro.CodeNotFound)
+	_, err = e.core.RecordInventories(a.ctx, takaro.InventoryRecord{GameServerID: f.GameServer.ID,
+		Samples: []takaro.InventorySample{{PlayerID: f.Player.ID, Items: []takaro.InventoryItem{{Code: "stone", Amount: 1}, {Code: "stone", Amount: -1}}}}})
+	if bad := wantCode(t, err, takaro.CodeValidation); bad.Details[0].Field != "samples[0].items[1].amount" {
+		t.Errorf("a negative amount names %q", bad.Details[0].Field)
+	}
+	_, err = e.core.FindInventories(a.ctx, takaro.InventoryHistoryQuery{})
+	wantCode(t, err, takaro.CodeValidation)
+	_, err = e.core.FindItemHolders(a.ctx, takaro.ItemHistoryQuery{})
+	wantCode(t, err, takaro.CodeValidation)
+}
+
+// todaysPartition is the name of today's partition of a table partitioned
+// by day.
+func todaysPartition(table string) string {
+	return table + "_" + time.Now().UTC().Format("20060102")
+}
+
+// historyTables are the tables partitioned by day, with a statement that
+// copies a row of a domain ($1) for each of its presences on a game server
+// with an item, with value ($2) at a time ($3), the SQL of that value, and
+// the columns and values of a made-up row of domain $1 (ids $2).
+var historyTables = []struct{ table, copy, value, row string }{
+	{"player_location", `INSERT INTO player_location (domain, pog_id, player_id, gameserver_id, x, y, z, created_at)
+		SELECT domain, id, player_id, gameserver_id, $2, 0, 0, $3 FROM player_on_gameserver WHERE domain = $1`, "x::float8",
+		"(domain, pog_id, player_id, gameserver_id, x, y, z) VALUES ($1, $2, $2, $2, 0, 0, 0)"},
+	{"player_inventory_history", `INSERT INTO player_inventory_history (domain, pog_id, player_id, gameserver_id, item_id, quantity, created_at)
+		SELECT p.domain, p.id, p.player_id, p.gameserver_id, i.id, $2, $3
+		FROM player_on_gameserver p JOIN items i ON i.domain = $1 AND i.gameserver_id = p.gameserver_id WHERE p.domain = $1`, "quantity::float8",
+		"(domain, pog_id, player_id, gameserver_id, item_id, quantity) VALUES ($1, $2, $2, $2, $2, 0)"},
 }
 
 func TestTrackingPartitionsAreIsolatedLikeTheirTable(t *testing.T) {
@@ -109,30 +198,35 @@ func TestTrackingPartitionsAreIsolatedLikeTheirTable(t *testing.T) {
 	e.fill(t, a)
 	e.fill(t, b)
 	pool := e.db.Pool(t)
+	super := superuser(t, e.db)
 	ctx := context.Background()
-	partition := todaysPartition()
+	for _, h := range historyTables {
+		partition := todaysPartition(h.table)
 
-	// Read directly, without a domain, the partition shows nothing and
-	// takes nothing.
-	var n int
-	must(t, pool.QueryRow(ctx, "SELECT count(*) FROM "+partition).Scan(&n))
-	if n != 0 {
-		t.Errorf("%s shows %d rows without a domain, want 0", partition, n)
+		// Read directly, without a domain, the partition shows nothing
+		// and takes nothing.
+		var n int
+		must(t, pool.QueryRow(ctx, "SELECT count(*) FROM "+partition).Scan(&n))
+		if n != 0 {
+			t.Errorf("%s shows %d rows without a domain, want 0", partition, n)
+		}
+		_, err := pool.Exec(ctx, "INSERT INTO "+partition+" "+h.row, a.ID, uuid.New())
+		wantSQLState(t, err, "42501")
+
+		// Bound to a, it shows a's rows only, as many as there are.
+		var want int
+		must(t, super.QueryRow(ctx, "SELECT count(*) FROM "+partition+" WHERE domain = $1", a.ID).Scan(&want))
+		must(t, e.core.InDomainForTest(a.ctx, func(tx *postgres.Tx) error {
+			var mine, others int
+			if err := tx.QueryRow(ctx, "SELECT count(*) FILTER (WHERE domain = $1), count(*) FILTER (WHERE domain <> $1) FROM "+partition, a.ID).Scan(&mine, &others); err != nil {
+				return err
+			}
+			if mine != want || want == 0 || others != 0 {
+				t.Errorf("bound to a, %s shows %d of its %d rows and %d of others", partition, mine, want, others)
+			}
+			return nil
+		}))
 	}
-	_, err := pool.Exec(ctx, "INSERT INTO "+partition+" (domain, pog_id, player_id, gameserver_id, x, y, z) VALUES ($1, $2, $2, $2, 0, 0, 0)", a.ID, uuid.New())
-	wantSQLState(t, err, "42501")
-
-	// Bound to a, it shows a's row only.
-	must(t, e.core.InDomainForTest(a.ctx, func(tx *postgres.Tx) error {
-		var mine, others int
-		if err := tx.QueryRow(ctx, "SELECT count(*) FILTER (WHERE domain = $1), count(*) FILTER (WHERE domain <> $1) FROM "+partition, a.ID).Scan(&mine, &others); err != nil {
-			return err
-		}
-		if mine != 1 || others != 0 {
-			t.Errorf("bound to a, %s shows %d of its rows and %d of others, want 1 and 0", partition, mine, others)
-		}
-		return nil
-	}))
 }
 
 func TestTrackingWriteMakesAMissingPartition(t *testing.T) {
@@ -141,7 +235,7 @@ func TestTrackingWriteMakesAMissingPartition(t *testing.T) {
 	a := e.newDomain(t, takaro.DomainLimits{})
 	f := e.fill(t, a)
 	super := superuser(t, e.db)
-	_, err := super.Exec(context.Background(), "DROP TABLE "+todaysPartition())
+	_, err := super.Exec(context.Background(), "DROP TABLE "+todaysPartition("player_location"))
 	must(t, err)
 	check[[]takaro.PlayerLocation](t)(e.core.RecordLocations(a.ctx, takaro.LocationRecord{GameServerID: f.GameServer.ID, Samples: []takaro.LocationSample{{PlayerID: f.Player.ID, X: 5}}}))
 	got := check[[]takaro.PlayerLocation](t)(e.core.FindLocations(a.ctx, takaro.LocationHistoryQuery{}))
@@ -159,59 +253,62 @@ func TestMaintainKeepsPartitionsAheadAndDropsExpiredDays(t *testing.T) {
 	long := e.newDomain(t, takaro.DomainLimits{EventRetentionDays: ptrTo(20)})
 	e.fill(t, short)
 	e.fill(t, long)
-	// Partitions for 30 and 10 days ago, with a row of each domain.
-	for _, ago := range []int{30, 10} {
-		day := time.Now().UTC().AddDate(0, 0, -ago)
-		_, err := super.Exec(ctx, "SELECT takaro_ensure_day_partitions('player_location', $1::date, 1)", day.Format(time.DateOnly))
-		must(t, err)
-		for _, tn := range []*tenant{short, long} {
-			_, err := super.Exec(ctx, `INSERT INTO player_location (domain, pog_id, player_id, gameserver_id, x, y, z, created_at)
-				SELECT domain, id, player_id, gameserver_id, $2, 0, 0, $3 FROM player_on_gameserver WHERE domain = $1`,
-				tn.ID, ago, day)
+	// In every history table, partitions for 30 and 10 days ago, with a
+	// row of each domain whose value is its age.
+	for _, h := range historyTables {
+		for _, ago := range []int{30, 10} {
+			day := time.Now().UTC().AddDate(0, 0, -ago)
+			_, err := super.Exec(ctx, "SELECT takaro_ensure_day_partitions($1::regclass, $2::date, 1)", h.table, day.Format(time.DateOnly))
 			must(t, err)
+			for _, tn := range []*tenant{short, long} {
+				_, err := super.Exec(ctx, h.copy, tn.ID, ago, day)
+				must(t, err)
+			}
 		}
 	}
 
 	removed, err := e.core.Maintain(ctx, postgres.MaintainOptions{})
 	must(t, err)
 
-	partitions := queryStrings(t, super, `SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-		WHERE i.inhparent = 'player_location'::regclass ORDER BY 1`)
-	oldest := "player_location_" + time.Now().UTC().AddDate(0, 0, -30).Format("20060102")
-	if slices.Contains(partitions, oldest) {
-		t.Errorf("the partition of 30 days ago, older than every domain's retention, was kept: %v", partitions)
-	}
-	for i := range 8 {
-		name := "player_location_" + time.Now().UTC().AddDate(0, 0, i).Format("20060102")
-		if !slices.Contains(partitions, name) {
-			t.Errorf("no partition %s ahead of time: %v", name, partitions)
+	for _, h := range historyTables {
+		partitions := queryStrings(t, super, `SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+			WHERE i.inhparent = $1::regclass ORDER BY 1`, h.table)
+		oldest := h.table + "_" + time.Now().UTC().AddDate(0, 0, -30).Format("20060102")
+		if slices.Contains(partitions, oldest) {
+			t.Errorf("the partition of 30 days ago, older than every domain's retention, was kept: %v", partitions)
 		}
-	}
-	var dropped bool
-	for _, r := range removed {
-		dropped = dropped || r.Partition == oldest
-	}
-	if !dropped {
-		t.Errorf("the pass does not report the dropped partition: %+v", removed)
-	}
-	// The day of 10 days ago stays for the long retention; the short one's
-	// row of that day is deleted.
-	for _, c := range []struct {
-		tn        *tenant
-		retention int
-		want      []float64
-	}{{short, 3, []float64{1}}, {long, 20, []float64{1, 10}}} {
-		var xs []float64
-		rows, err := super.Query(ctx, "SELECT x::float8 FROM player_location WHERE domain = $1 ORDER BY x", c.tn.ID)
-		must(t, err)
-		for rows.Next() {
-			var x float64
-			must(t, rows.Scan(&x))
-			xs = append(xs, x)
+		for i := range 8 {
+			name := h.table + "_" + time.Now().UTC().AddDate(0, 0, i).Format("20060102")
+			if !slices.Contains(partitions, name) {
+				t.Errorf("no partition %s ahead of time: %v", name, partitions)
+			}
 		}
-		must(t, rows.Err())
-		if !slices.Equal(xs, c.want) {
-			t.Errorf("domain with retention %d: locations %v, want %v", c.retention, xs, c.want)
+		var dropped bool
+		for _, r := range removed {
+			dropped = dropped || (r.Partition == oldest && r.Table == h.table)
+		}
+		if !dropped {
+			t.Errorf("the pass does not report the dropped partition %s: %+v", oldest, removed)
+		}
+		// The day of 10 days ago stays for the long retention; the short
+		// one's row of that day is deleted. fill wrote 1 today.
+		for _, c := range []struct {
+			tn        *tenant
+			retention int
+			want      []float64
+		}{{short, 3, []float64{1}}, {long, 20, []float64{1, 10}}} {
+			var values []float64
+			rows, err := super.Query(ctx, "SELECT "+h.value+" FROM "+h.table+" WHERE domain = $1 ORDER BY 1", c.tn.ID)
+			must(t, err)
+			for rows.Next() {
+				var v float64
+				must(t, rows.Scan(&v))
+				values = append(values, v)
+			}
+			must(t, rows.Err())
+			if !slices.Equal(values, c.want) {
+				t.Errorf("%s of the domain with retention %d: %v, want %v", h.table, c.retention, values, c.want)
+			}
 		}
 	}
 }

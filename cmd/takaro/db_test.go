@@ -142,7 +142,7 @@ func TestMigrateFailingMigration(t *testing.T) {
 
 	o := takaroChild(t, env, "db", "migrate")
 	requireExit(t, o, 1)
-	requireContains(t, "stderr", o.stderr, "takaro db migrate: migration 00099_fails.sql failed",
+	requireContains(t, "stderr", o.stderr, "takaro db migrate: migration 99999_fails.sql failed",
 		`function takaro_no_such_function() does not exist`, "rolled back")
 	requireApplied(t, o, ms)
 	requireRecorded(t, pool, ms)
@@ -153,7 +153,7 @@ func TestMigrateFailingMigration(t *testing.T) {
 	before := pgtest.SchemaFingerprint(t, pool)
 	o = takaroChild(t, env, "db:migrate")
 	requireExit(t, o, 1)
-	requireContains(t, "stderr", o.stderr, "00099_fails.sql", "takaro_no_such_function")
+	requireContains(t, "stderr", o.stderr, "99999_fails.sql", "takaro_no_such_function")
 	if o.stdout != "" {
 		t.Fatalf("nothing was applied, but stdout says:\n%s", o)
 	}
@@ -179,7 +179,7 @@ func TestRollbackFailingMigration(t *testing.T) {
 
 	o := takaroChild(t, env, "db", "migrate")
 	requireExit(t, o, 0)
-	requireApplied(t, o, []migration{{99, "00099_bad_down.sql"}})
+	requireApplied(t, o, []migration{{99999, "99999_bad_down.sql"}})
 	before := pgtest.SchemaFingerprint(t, pool)
 	if !slices.Contains(before, "relation takaro_bad_down_probe kind=r rls=f force_rls=f acl=- def=-") {
 		t.Fatalf("the probe table is missing:\n%s", strings.Join(before, "\n"))
@@ -187,13 +187,13 @@ func TestRollbackFailingMigration(t *testing.T) {
 	for _, args := range [][]string{{"db", "rollback"}, {"db:rollback"}} {
 		o = takaroChild(t, env, args...)
 		requireExit(t, o, 1)
-		requireContains(t, "stderr", o.stderr, "takaro db rollback: migration 00099_bad_down.sql failed",
+		requireContains(t, "stderr", o.stderr, "takaro db rollback: migration 99999_bad_down.sql failed",
 			`relation "takaro_no_such_table" does not exist`, "rolled back")
 		if o.stdout != "" {
 			t.Fatalf("nothing was rolled back, but stdout says:\n%s", o)
 		}
 		pgtest.RequireSameSchema(t, "after the failing rollback", before, pgtest.SchemaFingerprint(t, pool))
-		requireRecorded(t, pool, append(slices.Clone(ms), migration{99, "00099_bad_down.sql"}))
+		requireRecorded(t, pool, append(slices.Clone(ms), migration{99999, "99999_bad_down.sql"}))
 	}
 }
 
@@ -207,14 +207,14 @@ func TestNewerReleaseIsRefused(t *testing.T) {
 	env := dbEnv(t, db)
 	// Leave one migration pending, so that migrate would have work to do.
 	requireExit(t, takaro(t, env, "db", "rollback"), 0)
-	if _, err := pool.Exec(context.Background(), "INSERT INTO goose_db_version (version_id, is_applied) VALUES (99, true)"); err != nil {
+	if _, err := pool.Exec(context.Background(), "INSERT INTO goose_db_version (version_id, is_applied) VALUES (99999, true)"); err != nil {
 		t.Fatal(err)
 	}
 	schema, recorded := pgtest.SchemaFingerprint(t, pool), recordedVersions(t, pool)
 	for _, args := range [][]string{{"db", "migrate"}, {"db:migrate"}, {"db", "rollback"}, {"db:rollback"}, {"db", "status"}} {
 		o := takaro(t, env, args...)
 		requireExit(t, o, 1)
-		requireContains(t, "stderr", o.stderr, "migration version(s) 99", "newer release of takaro")
+		requireContains(t, "stderr", o.stderr, "migration version(s) 99999", "newer release of takaro")
 		if o.stdout != "" {
 			t.Fatalf("takaro %v printed something:\n%s", args, o)
 		}

@@ -41,7 +41,7 @@ const (
 // testMigrations are the extra migrations a child process can be given.
 var testMigrations = map[string]struct{ file, content string }{
 	// The Up creates a table and fills it, then fails.
-	"failing-up": {"00099_fails.sql", `-- +goose Up
+	"failing-up": {"99999_fails.sql", `-- +goose Up
 CREATE TABLE takaro_failing_probe (id int PRIMARY KEY);
 INSERT INTO takaro_failing_probe VALUES (1);
 SELECT takaro_no_such_function();
@@ -50,7 +50,7 @@ SELECT takaro_no_such_function();
 DROP TABLE takaro_failing_probe;
 `},
 	// The Up works; the Down drops the table, then fails.
-	"failing-down": {"00099_bad_down.sql", `-- +goose Up
+	"failing-down": {"99999_bad_down.sql", `-- +goose Up
 CREATE TABLE takaro_bad_down_probe (id int);
 
 -- +goose Down

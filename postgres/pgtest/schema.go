@@ -15,7 +15,9 @@ import (
 // per object, with nothing that depends on the database (no OIDs, no
 // database name), so fingerprints of two databases can be compared.
 // Extension members (pgcrypto's functions) are left out: they are not the
-// migrations' business.
+// migrations' business; so are partitions with what belongs to them: the
+// data core makes the day partitions of the history tables as time goes
+// by (their isolation is tested on its own).
 var fingerprintQueries = []string{
 	`SELECT 'schema ' || nspname FROM pg_namespace
 	 WHERE nspname NOT LIKE 'pg\_%' AND nspname <> 'information_schema'`,
@@ -24,7 +26,7 @@ var fingerprintQueries = []string{
 	        c.relrowsecurity, c.relforcerowsecurity, coalesce(c.relacl::text, '-'),
 	        CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) ELSE '-' END)
 	 FROM pg_class c
-	 WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+	 WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND NOT c.relispartition
 	   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')`,
 	// The position counts live columns only: a column dropped by a down
 	// step and added again by the up step gets a new attnum.
@@ -35,19 +37,21 @@ var fingerprintQueries = []string{
 	 JOIN pg_class c ON c.oid = a.attrelid
 	 LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
 	 WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
-	   AND a.attnum > 0 AND NOT a.attisdropped`,
+	   AND a.attnum > 0 AND NOT a.attisdropped AND NOT c.relispartition`,
 	`SELECT format('constraint %s.%s %s', CASE WHEN con.conrelid <> 0 THEN con.conrelid::regclass::text ELSE con.contypid::regtype::text END,
 	        con.conname, pg_get_constraintdef(con.oid))
-	 FROM pg_constraint con WHERE con.connamespace = 'public'::regnamespace`,
+	 FROM pg_constraint con WHERE con.connamespace = 'public'::regnamespace
+	   AND NOT EXISTS (SELECT 1 FROM pg_class p WHERE p.oid = con.conrelid AND p.relispartition)`,
 	`SELECT 'index ' || pg_get_indexdef(i.indexrelid)
 	 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-	 WHERE c.relnamespace = 'public'::regnamespace`,
+	 WHERE c.relnamespace = 'public'::regnamespace AND NOT c.relispartition`,
 	`SELECT format('policy %s.%s %s %s roles=%s using=%s check=%s', tablename, policyname, permissive, cmd,
 	        roles::text, coalesce(qual, '-'), coalesce(with_check, '-'))
-	 FROM pg_policies WHERE schemaname = 'public'`,
+	 FROM pg_policies WHERE schemaname = 'public'
+	   AND NOT EXISTS (SELECT 1 FROM pg_class p WHERE p.relnamespace = 'public'::regnamespace AND p.relname = tablename AND p.relispartition)`,
 	`SELECT format('trigger %s enabled=%s', pg_get_triggerdef(t.oid), t.tgenabled)
 	 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-	 WHERE c.relnamespace = 'public'::regnamespace AND NOT t.tgisinternal`,
+	 WHERE c.relnamespace = 'public'::regnamespace AND NOT t.tgisinternal AND NOT c.relispartition`,
 	`SELECT 'function ' || CASE WHEN p.prokind IN ('f', 'p') THEN pg_get_functiondef(p.oid) ELSE p.oid::regprocedure::text END
 	 FROM pg_proc p
 	 WHERE p.pronamespace = 'public'::regnamespace
