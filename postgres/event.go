@@ -30,6 +30,10 @@ var eventSearch = &searchSpec{
 	table:  "events",
 	object: eventObject,
 	fields: withCommonFields(map[string]field{
+		// An event is never updated (a trigger refuses it) and its insert
+		// sets both times alike, so updatedAt is read from created_at,
+		// whose index serves it: the largest table needs no index more.
+		"updatedAt":      {column: "t.created_at", kind: kindTime, ops: opRange | opSort},
 		"eventName":      {column: "t.event_name", kind: kindEnum, enum: eventNames, ops: opFilter | opSort},
 		"playerId":       {column: "t.player_id", kind: kindUUID, ops: opFilter},
 		"gameserverId":   {column: "t.gameserver_id", kind: kindUUID, ops: opFilter},
