@@ -16,8 +16,11 @@ const (
 const (
 	// MaxExactTotal is the most matches a search counts: beyond it,
 	// Page.Total is MaxExactTotal and Page.TotalIsLowerBound is set, so
-	// no search ever counts a whole big tenant.
-	MaxExactTotal = 10_000
+	// no search ever counts a whole big tenant. Ten pages of the default
+	// size: counting is the only part of a search whose work grows with
+	// the matches up to this bound, and at 10,000 it was most of a
+	// search's cost.
+	MaxExactTotal = 1000
 	// MaxOffset bounds page × limit: skipping rows costs their reading,
 	// so deeper pages are reached with Query.Cursor instead.
 	MaxOffset = 10_000
