@@ -97,13 +97,13 @@ func SearchSortsForTest() []SearchSortForTest {
 }
 
 // SearchStatementsForTest returns the two statements of the first page of
-// a search of table in domain, ordered by sortBy ("" for the default).
-func SearchStatementsForTest(table, domain, sortBy, direction string) (page, count string, pageArgs, countArgs []any, err error) {
+// the search q of table in domain.
+func SearchStatementsForTest(table, domain string, q takaro.Query) (page, count string, pageArgs, countArgs []any, err error) {
 	for _, spec := range searchSpecs {
 		if spec.table != table {
 			continue
 		}
-		b, err := spec.build(domain, takaro.Query{SortBy: sortBy, SortDirection: direction})
+		b, err := spec.build(domain, q)
 		if err != nil {
 			return "", "", nil, nil, err
 		}

@@ -301,13 +301,17 @@ func (f field) filterCondition(b *builtSearch, path string, values takaro.Values
 		list = append(list, c)
 	}
 	var parts []string
-	if len(list) > 0 {
-		param := b.bind(typedSlice(f.kind, list))
-		if f.filterSQL != "" {
-			parts = append(parts, fmt.Sprintf(f.filterSQL, param))
-		} else {
-			parts = append(parts, fmt.Sprintf("%s = ANY(%s)", f.column, param))
-		}
+	switch {
+	case len(list) > 0 && f.filterSQL != "":
+		parts = append(parts, fmt.Sprintf(f.filterSQL, b.bind(typedSlice(f.kind, list))))
+	case len(list) == 1:
+		// An equality, not "= ANY" of one value: PostgreSQL 15 reads an
+		// index in order only past plain equalities, so the index on
+		// (domain, column, created_at, id) serves "one player's newest
+		// events" without sorting all of that player's events.
+		parts = append(parts, fmt.Sprintf("%s = %s", f.column, b.bind(list[0])))
+	case len(list) > 1:
+		parts = append(parts, fmt.Sprintf("%s = ANY(%s)", f.column, b.bind(typedSlice(f.kind, list))))
 	}
 	if matchNull {
 		if f.filterSQL != "" {
