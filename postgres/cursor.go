@@ -33,9 +33,11 @@ type cursorBody struct {
 }
 
 // errCursor is the answer to every cursor that does not fit its query.
-var errCursor = takaro.Invalid("cursor",
-	"was not issued for this search (the same filters, search, ranges, sortBy and sortDirection) or was altered; "+
-		"start again without cursor")
+func errCursor() error {
+	return takaro.Invalid("cursor",
+		"was not issued for this search (the same filters, search, ranges, sortBy and sortDirection) or was altered; "+
+			"start again without cursor")
+}
 
 // fingerprint identifies what a cursor's position means: the search
 // (table and fixed condition), the domain, the order and the filters.
@@ -76,21 +78,21 @@ func (b *builtSearch) cursor(key any, id string) (string, error) {
 func (b *builtSearch) continueAfter(s *searchSpec, cursor string) error {
 	body, sum, ok := strings.Cut(cursor, ".")
 	if !ok || len(cursor) > 2048 || sum != cursorChecksum(body, b.fingerprint) {
-		return errCursor
+		return errCursor()
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(body)
 	if err != nil {
-		return errCursor
+		return errCursor()
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var c cursorBody
 	if err := dec.Decode(&c); err != nil {
-		return errCursor
+		return errCursor()
 	}
 	id, err := s.fields["id"].convert("cursor", c.ID)
 	if err != nil || id == nil {
-		return errCursor
+		return errCursor()
 	}
 	op := ">"
 	if b.desc {
@@ -102,13 +104,13 @@ func (b *builtSearch) continueAfter(s *searchSpec, cursor string) error {
 	}
 	key, err := b.sort.convert("cursor", c.Key)
 	if err != nil {
-		return errCursor
+		return errCursor()
 	}
 	col := b.sort.column
 	switch {
 	// NULLs sort last ascending and first descending.
 	case key == nil && !b.sort.nullable:
-		return errCursor
+		return errCursor()
 	case key == nil && b.desc:
 		b.after = fmt.Sprintf("(%s IS NULL AND t.id < %s OR %s IS NOT NULL)", col, b.bind(id), col)
 	case key == nil:
