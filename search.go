@@ -12,6 +12,20 @@ const (
 	MaxLimit     = 1000
 )
 
+// The bounds that keep a search's cost independent of the tenant's size.
+const (
+	// MaxExactTotal is the most matches a search counts: beyond it,
+	// Page.Total is MaxExactTotal and Page.TotalIsLowerBound is set, so
+	// no search ever counts a whole big tenant. Ten pages of the default
+	// size: counting is the only part of a search whose work grows with
+	// the matches up to this bound, and at 10,000 it was most of a
+	// search's cost.
+	MaxExactTotal = 1000
+	// MaxOffset bounds page × limit: skipping rows costs their reading,
+	// so deeper pages are reached with Query.Cursor instead.
+	MaxOffset = 10_000
+)
+
 // The cost bounds of one search: more is a validation error. Every filter
 // value and search term becomes a condition (an ILIKE pattern for a term;
 // 5,000 of them once cost 20 s of database time), every extension a
@@ -35,7 +49,12 @@ const (
 //   - SortBy / SortDirection: one field, asc (default) or desc, always
 //     followed by the id as a tiebreaker so pages are stable.
 //   - Page is zero-based; Limit defaults to DefaultLimit and may not exceed
-//     MaxLimit.
+//     MaxLimit; page × limit may not exceed MaxOffset.
+//   - Cursor (Page.NextCursor of the previous page of the same query)
+//     continues after the last row of that page, at any depth and at the
+//     same cost as the first page (keyset pagination over the sort key and
+//     the id); it excludes Page. A cursor of another search, sort, order
+//     or filter set, or a damaged one, is a validation error.
 //
 // A key that the resource does not allow (in filters, search, ranges, sortBy
 // or extend) is a validation error that names it, never silently ignored.
@@ -49,6 +68,7 @@ type Query struct {
 	SortBy        string            `json:"sortBy,omitempty"`
 	SortDirection string            `json:"sortDirection,omitempty"`
 	Extend        []string          `json:"extend,omitempty"`
+	Cursor        string            `json:"cursor,omitempty"`
 }
 
 // SearchFields is what the search of one resource accepts, for the API's
@@ -91,16 +111,27 @@ func (v *Values) UnmarshalJSON(b []byte) error {
 // Page is one page of search results with the count of all matches.
 type Page[T any] struct {
 	Items []T
+	PageInfo
+}
+
+// PageInfo is what a page says about itself besides its items.
+type PageInfo struct {
 	Page  int
 	Limit int
-	Total int
+	// Total is the number of matches, counted up to MaxExactTotal; when
+	// there are more, it is MaxExactTotal and TotalIsLowerBound is set.
+	Total             int
+	TotalIsLowerBound bool
+	// NextCursor continues after this page (Query.Cursor); empty on the
+	// last page.
+	NextCursor string
 }
 
 // Parts returns the page's items (never nil) and numbers, for code that
 // handles pages of any item type, such as an encoder.
-func (p *Page[T]) Parts() (items any, page, limit, total int) {
+func (p *Page[T]) Parts() (items any, info PageInfo) {
 	if p.Items == nil {
-		return []T{}, p.Page, p.Limit, p.Total
+		return []T{}, p.PageInfo
 	}
-	return p.Items, p.Page, p.Limit, p.Total
+	return p.Items, p.PageInfo
 }

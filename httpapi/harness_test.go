@@ -131,10 +131,12 @@ type response struct {
 	Raw    []byte
 	Data   json.RawMessage
 	Meta   struct {
-		Page  *int `json:"page"`
-		Limit *int `json:"limit"`
-		Total *int `json:"total"`
-		Error *struct {
+		Page              *int   `json:"page"`
+		Limit             *int   `json:"limit"`
+		Total             *int   `json:"total"`
+		TotalIsLowerBound *bool  `json:"totalIsLowerBound"`
+		NextCursor        string `json:"nextCursor"`
+		Error             *struct {
 			Code    string            `json:"code"`
 			Message string            `json:"message"`
 			Details []json.RawMessage `json:"details"`

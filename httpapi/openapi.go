@@ -1,9 +1,11 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gotakaro/takaro"
@@ -93,9 +95,13 @@ func openAPIDocument(endpoints []endpoint, searchFields func(string) (takaro.Sea
 func responses(schemas *schemaSet, e endpoint) map[string]any {
 	metaProps := map[string]any{}
 	if e.page {
-		for _, n := range []string{"page", "limit", "total"} {
-			metaProps[n] = schema{"type": "integer"}
-		}
+		metaProps["page"] = schema{"type": "integer", "description": "the zero-based page asked for (0 when the page was reached by cursor)"}
+		metaProps["limit"] = schema{"type": "integer"}
+		metaProps["total"] = schema{"type": "integer", "description": fmt.Sprintf(
+			"the number of matches, counted up to %d; when there are more, it is %d and totalIsLowerBound is true",
+			takaro.MaxExactTotal, takaro.MaxExactTotal)}
+		metaProps["totalIsLowerBound"] = schema{"type": "boolean", "description": "true when the search stopped counting at total and there are more matches"}
+		metaProps["nextCursor"] = schema{"type": "string", "description": "present when there is a next page: pass it as cursor, with the same query, to read the rows after this page"}
 	}
 	data := schemas.of(e.out)
 	if e.out == reflect.TypeFor[*empty]() {
@@ -143,7 +149,7 @@ func operationID(e endpoint) string {
 }
 
 // apiIntroduction opens the document: the envelope and how to authenticate.
-const apiIntroduction = `Multi-tenant game-server management API. Responses are wrapped as {data, meta}; errors carry meta.error.{code, message, details}.
+var apiIntroduction = `Multi-tenant game-server management API. Responses are wrapped as {data, meta}; errors carry meta.error.{code, message, details}.
 
 Authentication. Every operation names the credentials it takes (x-takaro-credentials) and the permissions it needs (x-takaro-permissions):
 - Bearer (Authorization: Bearer <token>): a session token from POST /login (takaro_s_…) or an API key from POST /apikey (takaro_k_…). It acts as one user of one domain; an API key holds at most the permissions it was created with.
@@ -152,7 +158,9 @@ Authentication. Every operation names the credentials it takes (x-takaro-credent
 - None: POST /login and the health endpoints.
 The domain a request acts on always comes from its credential, never from a path, body or header. Permissions: a user holds the union of the permissions of their roles; ROOT stands for every permission. A MANAGE_ permission works only for a dashboard user (or a ROOT holder). A missing or bad credential is 401, a missing permission 403.
 
-Searches (POST …/search) take filters (exact values), search (substrings), greaterThan / lessThan, sortBy / sortDirection, page / limit and extend; each search lists the fields it allows, and any other field is a 400 naming it.`
+Searches (POST …/search) take filters (exact values), search (substrings), greaterThan / lessThan, sortBy / sortDirection, page / limit, cursor and extend; each search lists the fields it allows, and any other field is a 400 naming it.
+
+Paging. page and limit work as in the reference, up to page × limit = ` + strconv.Itoa(takaro.MaxOffset) + `. For deeper pages, and for pages that stay put while rows are added, use the cursor: every page that has a successor carries meta.nextCursor; send it back as cursor with the same query (filters, search, ranges, sortBy and sortDirection; limit and extend may change, page must be 0 or absent) to get the rows after that page. Each page by cursor costs what the first page costs, whatever its depth. A cursor is opaque; one from another query, or altered, is a 400. meta.total counts matches exactly up to ` + strconv.Itoa(takaro.MaxExactTotal) + `; beyond, it says so and meta.totalIsLowerBound is true.`
 
 // credentials returns the security requirement of e and the names of the
 // credentials it takes.

@@ -13,8 +13,9 @@ import (
 )
 
 // The response envelope of the reference API: {"data": ..., "meta": {...}}.
-// Searches put page, limit and total in meta; errors put
-// {code, message, details?} in meta.error, with data {}.
+// Searches put page, limit and total in meta, and our additions for big
+// results: totalIsLowerBound, and nextCursor when there is a next page.
+// Errors put {code, message, details?} in meta.error, with data {}.
 
 type envelope struct {
 	Data any  `json:"data"`
@@ -22,10 +23,14 @@ type envelope struct {
 }
 
 type meta struct {
-	Page  *int       `json:"page,omitempty"`
-	Limit *int       `json:"limit,omitempty"`
-	Total *int       `json:"total,omitempty"`
-	Error *errorBody `json:"error,omitempty"`
+	Page  *int `json:"page,omitempty"`
+	Limit *int `json:"limit,omitempty"`
+	Total *int `json:"total,omitempty"`
+	// TotalIsLowerBound: the search stopped counting at total, and there
+	// are more matches.
+	TotalIsLowerBound *bool      `json:"totalIsLowerBound,omitempty"`
+	NextCursor        string     `json:"nextCursor,omitempty"`
+	Error             *errorBody `json:"error,omitempty"`
 }
 
 type errorBody struct {
@@ -52,7 +57,7 @@ var statusOf = map[takaro.Code]int{
 
 // pager is implemented by every *takaro.Page[T].
 type pager interface {
-	Parts() (items any, page, limit, total int)
+	Parts() (items any, info takaro.PageInfo)
 }
 
 // writeData writes a successful response. Pages become a list in data and
@@ -60,8 +65,9 @@ type pager interface {
 func writeData(w http.ResponseWriter, status int, data any) {
 	env := envelope{Data: data}
 	if p, ok := data.(pager); ok {
-		items, page, limit, total := p.Parts()
-		env.Data, env.Meta.Page, env.Meta.Limit, env.Meta.Total = items, &page, &limit, &total
+		items, info := p.Parts()
+		env.Data, env.Meta.Page, env.Meta.Limit, env.Meta.Total = items, &info.Page, &info.Limit, &info.Total
+		env.Meta.TotalIsLowerBound, env.Meta.NextCursor = &info.TotalIsLowerBound, info.NextCursor
 	} else if v := reflect.ValueOf(data); data == nil || (v.Kind() == reflect.Pointer && v.IsNil()) {
 		env.Data = struct{}{}
 	}

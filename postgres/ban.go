@@ -26,7 +26,7 @@ var banSearch = &searchSpec{
 		"playerId":      {column: "t.player_id", kind: kindUUID, ops: opFilter},
 		"takaroManaged": {column: "t.takaro_managed", kind: kindBool, ops: opFilter},
 		"isGlobal":      {column: "t.is_global", kind: kindBool, ops: opFilter},
-		"until":         {column: "t.until", kind: kindTime, ops: opRange | opSort},
+		"until":         {column: "t.until", kind: kindTime, ops: opRange | opSort, nullable: true},
 	}),
 	extend: map[string]string{
 		"gameServer": gameServerRelation,

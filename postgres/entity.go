@@ -30,7 +30,7 @@ var entitySearch = &searchSpec{
 		"name":         {column: "t.name", kind: kindText, ops: opFilter | opSearch | opSort},
 		"code":         {column: "t.code", kind: kindText, ops: opFilter | opSearch | opSort},
 		"description":  {column: "t.description", kind: kindText, ops: opSearch},
-		"type":         {column: "t.type", kind: kindEnum, enum: entityTypes, ops: opFilter | opSort},
+		"type":         {column: "t.type", kind: kindEnum, enum: entityTypes, ops: opFilter | opSort, nullable: true},
 		"gameserverId": {column: "t.gameserver_id", kind: kindUUID, ops: opFilter},
 	}),
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/gotakaro/takaro"
@@ -139,5 +141,38 @@ func TestEventCreateAndFind(t *testing.T) {
 	}))
 	if rows != 1 {
 		t.Errorf("%d stored events with the meta as jsonb, want 1", rows)
+	}
+}
+
+// TestImportEvents: a bulk import writes the events as given, in the
+// context's domain only.
+func TestImportEvents(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tn := e.newDomain(t, takaro.DomainLimits{})
+	other := e.newDomain(t, takaro.DomainLimits{})
+	at := time.Date(2024, 5, 1, 12, 0, 0, 123456000, time.UTC)
+	var want []takaro.Event
+	for i := range 3 {
+		player := uuid.New()
+		want = append(want, takaro.Event{ID: uuid.New(), EventName: takaro.EventName("chat-message"), PlayerID: &player,
+			CreatedAt: takaro.Time{Time: at.Add(time.Duration(i) * time.Minute)}})
+	}
+	n := check[int64](t)(e.core.ImportEvents(tn.ctx, slices.Values(want)))
+	if n != 3 {
+		t.Fatalf("imported %d events, want 3", n)
+	}
+	page := check[*takaro.Page[takaro.Event]](t)(e.core.FindEvents(tn.ctx, query(t, `{"sortBy": "createdAt", "filters": {"eventName": ["chat-message"]}}`)))
+	if len(page.Items) != 3 {
+		t.Fatalf("found %d imported events, want 3", len(page.Items))
+	}
+	for i, ev := range page.Items {
+		if ev.ID != want[i].ID || !ev.CreatedAt.Equal(want[i].CreatedAt.Time) || !ev.UpdatedAt.Equal(want[i].CreatedAt.Time) ||
+			*ev.PlayerID != *want[i].PlayerID || string(ev.Meta) != "{}" {
+			t.Errorf("event %d: %+v, want %+v", i, ev, want[i])
+		}
+	}
+	if page := check[*takaro.Page[takaro.Event]](t)(e.core.FindEvents(other.ctx, query(t, `{"filters": {"eventName": ["chat-message"]}}`))); page.Total != 0 {
+		t.Errorf("another domain sees %d imported events", page.Total)
 	}
 }

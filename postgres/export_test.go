@@ -73,3 +73,42 @@ func RelationSQLForTest() map[string]string {
 	}
 	return out
 }
+
+// SearchSortForTest is one way of ordering one search: by a sortable
+// field, by the id (Field "id") or by the spec's default (Field "").
+type SearchSortForTest struct {
+	Table, Field, Column string
+	Nullable, Global     bool
+}
+
+// SearchSortsForTest lists every order of every search in searchSpecs.
+func SearchSortsForTest() []SearchSortForTest {
+	var out []SearchSortForTest
+	for _, spec := range searchSpecs {
+		out = append(out, SearchSortForTest{Table: spec.table, Column: spec.defaultOrder.column, Global: spec.global},
+			SearchSortForTest{Table: spec.table, Field: "id", Column: "t.id", Global: spec.global})
+		for _, name := range sortedKeys(spec.fields) {
+			if f := spec.fields[name]; f.ops&opSort != 0 {
+				out = append(out, SearchSortForTest{Table: spec.table, Field: name, Column: f.column, Nullable: f.nullable, Global: spec.global})
+			}
+		}
+	}
+	return out
+}
+
+// SearchStatementsForTest returns the two statements of the first page of
+// the search q of table in domain.
+func SearchStatementsForTest(table, domain string, q takaro.Query) (page, count string, pageArgs, countArgs []any, err error) {
+	for _, spec := range searchSpecs {
+		if spec.table != table {
+			continue
+		}
+		b, err := spec.build(domain, q)
+		if err != nil {
+			return "", "", nil, nil, err
+		}
+		st := spec.statements(b)
+		return st.page, st.count, st.pageArgs, st.countArgs, nil
+	}
+	return "", "", nil, nil, fmt.Errorf("no search spec for table %q", table)
+}

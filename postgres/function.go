@@ -27,7 +27,7 @@ var functionSearch = &searchSpec{
 	table:  "functions",
 	object: functionObject,
 	fields: withCommonFields(map[string]field{
-		"name":      {column: "t.name", kind: kindText, ops: opFilter | opSearch | opSort},
+		"name":      {column: "t.name", kind: kindText, ops: opFilter | opSearch | opSort, nullable: true},
 		"versionId": {column: "t.version_id", kind: kindUUID, ops: opFilter},
 		"moduleId":  {column: moduleOfVersion(functionVersion), kind: kindUUID, ops: opFilter},
 	}),

@@ -16,7 +16,7 @@ var itemObject = jsonFields{
 
 // shortCodesFirst orders a catalogue search without sortBy, as the
 // reference does: "wood" before "awningWoodShapes:woodDebris07".
-const shortCodesFirst = "length(t.code)"
+var shortCodesFirst = field{column: "length(t.code)", kind: kindInt}
 
 var itemSearch = &searchSpec{
 	table:        "items",

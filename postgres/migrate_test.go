@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -474,9 +475,9 @@ func TestMigrationsRollBackWithData(t *testing.T) {
 	for i := len(versions) - 1; i >= 0; i-- {
 		v := versions[i]
 		migRollback(t, m, v)
-		pgtest.RequireSameSchema(t, fmt.Sprintf("with data, after rolling back %d", v), fps[i], pgtest.SchemaFingerprint(t, pool))
+		pgtest.RequireSameSchema(t, fmt.Sprintf("with data, after rolling back %d", v), fps[i], withoutDayPartitions(pgtest.SchemaFingerprint(t, pool)))
 		migUpTo(t, m, v)
-		pgtest.RequireSameSchema(t, fmt.Sprintf("with data, after rolling back and reapplying %d", v), fps[i+1], pgtest.SchemaFingerprint(t, pool))
+		pgtest.RequireSameSchema(t, fmt.Sprintf("with data, after rolling back and reapplying %d", v), fps[i+1], withoutDayPartitions(pgtest.SchemaFingerprint(t, pool)))
 		migRequireForeignKeysHold(t, fmt.Sprintf("with data, after rolling back and reapplying %d", v), super)
 		migRollback(t, m, v)
 	}
@@ -670,4 +671,14 @@ func TestMigrationStatusAppliedAtIsRightInEveryTimeZone(t *testing.T) {
 			t.Errorf("%s: applied=%v at %s; want applied between %s and now", s.Name, s.Applied, s.AppliedAt.UTC(), start.UTC())
 		}
 	}
+}
+
+// dayPartition matches the lines of a fingerprint that describe a day
+// partition (player_location_20261129): the data core creates those as
+// rows arrive, no migration does, so a schema with data holds them while
+// the migrations' own fingerprints do not.
+var dayPartition = regexp.MustCompile(`\b[a-z_]+_\d{8}\b`)
+
+func withoutDayPartitions(lines []string) []string {
+	return slices.DeleteFunc(slices.Clone(lines), dayPartition.MatchString)
 }

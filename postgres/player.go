@@ -62,7 +62,7 @@ var playerSearch = &searchSpec{
 	table:  "players",
 	object: playerObject,
 	fields: withCommonFields(map[string]field{
-		"name":                 {column: "t.name", kind: kindText, ops: opFilter | opSearch | opSort},
+		"name":                 {column: "t.name", kind: kindText, ops: opFilter | opSearch | opSort, nullable: true},
 		"steamId":              {column: "t.steam_id", kind: kindText, ops: opFilter | opSearch},
 		"xboxLiveId":           {column: "t.xbox_live_id", kind: kindText, ops: opFilter},
 		"epicOnlineServicesId": {column: "t.epic_online_services_id", kind: kindText, ops: opFilter},
@@ -89,7 +89,7 @@ var playerOnGameServerSearch = &searchSpec{
 		"online":          {column: "t.online", kind: kindBool, ops: opFilter | opSort},
 		"ip":              {column: "t.ip", kind: kindText, ops: opFilter | opSearch},
 		"dimension":       {column: "t.dimension", kind: kindText, ops: opFilter},
-		"ping":            {column: "t.ping", kind: kindInt, ops: opRange | opSort},
+		"ping":            {column: "t.ping", kind: kindInt, ops: opRange | opSort, nullable: true},
 		"currency":        {column: "t.currency", kind: kindInt, ops: opRange | opSort},
 		"lastSeen":        {column: "t.last_seen", kind: kindTime, ops: opRange | opSort},
 		"playtimeSeconds": {column: "t.playtime_seconds", kind: kindInt, ops: opRange | opSort},

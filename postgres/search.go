@@ -48,6 +48,10 @@ type field struct {
 	// filterSQL, when set, replaces the default "column = ANY(values)" of a
 	// filter on a virtual field; %s is the array parameter.
 	filterSQL string
+	// nullable marks a sortable column that may be NULL, which the cursor
+	// must place where ORDER BY does (last ascending, first descending).
+	// TestSearchSortNullability checks it against the catalog.
+	nullable bool
 }
 
 // searchSpec describes what the search of one resource allows.
@@ -70,9 +74,9 @@ type searchSpec struct {
 	// global marks a table without a domain column (the domains
 	// themselves); its searches run on the system path.
 	global bool
-	// defaultOrder, when set, is the ORDER BY over t of a query without
-	// sortBy (the id still breaks ties).
-	defaultOrder string
+	// defaultOrder, when its column is set, orders a query without sortBy
+	// (the id still breaks ties).
+	defaultOrder field
 }
 
 // builtSearch is a validated query: SQL fragments and their arguments.
@@ -83,6 +87,18 @@ type builtSearch struct {
 	limit   int
 	page    int
 	extend  []string
+	// sort is the field ordered by before the id (no column: the id
+	// alone); its value and the id of a page's last row make the cursor.
+	sort field
+	desc bool
+	// after continues after a cursor's row; empty on a first page. It is
+	// not part of where, which the count also reads.
+	after string
+	// filterArgs counts the arguments of where (the rest are the
+	// cursor's, and the page's limit and offset).
+	filterArgs int
+	// fingerprint identifies the query a cursor belongs to.
+	fingerprint []byte
 }
 
 // build validates q against the spec and turns it into SQL. Every name in
@@ -99,17 +115,22 @@ func (s *searchSpec) build(domain string, q takaro.Query) (*builtSearch, error) 
 	if s.where != "" {
 		conds = append(conds, s.where)
 	}
-	if q.Page != nil {
-		if *q.Page < 0 || *q.Page > 10_000_000 {
-			return nil, takaro.Invalid("page", "must be between 0 and 10000000")
-		}
-		b.page = *q.Page
-	}
 	if q.Limit != nil {
 		if *q.Limit < 1 || *q.Limit > takaro.MaxLimit {
 			return nil, takaro.Invalid("limit", "must be between 1 and %d", takaro.MaxLimit)
 		}
 		b.limit = *q.Limit
+	}
+	if q.Page != nil {
+		switch {
+		case *q.Page < 0:
+			return nil, takaro.Invalid("page", "must not be negative")
+		case *q.Page > takaro.MaxOffset/b.limit:
+			return nil, takaro.Invalid("page", "page × limit may not exceed %d; to read further, pass meta.nextCursor of the previous page as cursor", takaro.MaxOffset)
+		case *q.Page > 0 && q.Cursor != "":
+			return nil, takaro.Invalid("page", "cannot be combined with cursor, which already says where the page starts")
+		}
+		b.page = *q.Page
 	}
 
 	if err := checkCost(q); err != nil {
@@ -174,32 +195,28 @@ func (s *searchSpec) build(domain string, q takaro.Query) (*builtSearch, error) 
 		}
 	}
 
-	sortColumn := "t.id"
-	if q.SortBy != "" && q.SortBy != "id" {
+	switch {
+	case q.SortBy == "":
+		b.sort = s.defaultOrder
+	case q.SortBy != "id":
 		f, err := s.lookup("sortBy", q.SortBy, opSort)
 		if err != nil {
 			return nil, err
 		}
-		sortColumn = f.column
-		if f.kind == kindText {
-			sortColumn += textOrder
-		}
+		b.sort = f
 	}
 	dir := "ASC"
 	switch strings.ToLower(q.SortDirection) {
 	case "", "asc":
 	case "desc":
-		dir = "DESC"
+		dir, b.desc = "DESC", true
 	default:
 		return nil, takaro.Invalid("sortDirection", "must be asc or desc")
 	}
-	if q.SortBy == "" && s.defaultOrder != "" {
-		sortColumn = s.defaultOrder
-	}
 	// The id breaks ties, so equal sort values cannot shuffle across pages.
-	b.orderBy = sortColumn + " " + dir
-	if sortColumn != "t.id" {
-		b.orderBy += ", t.id " + dir
+	b.orderBy = "t.id " + dir
+	if b.sort.column != "" {
+		b.orderBy = b.sort.orderExpr() + " " + dir + ", " + b.orderBy
 	}
 
 	for _, name := range q.Extend {
@@ -213,6 +230,16 @@ func (s *searchSpec) build(domain string, q takaro.Query) (*builtSearch, error) 
 	b.where = "true"
 	if len(conds) > 0 {
 		b.where = strings.Join(conds, " AND ")
+	}
+	b.filterArgs = len(b.args)
+	var err error
+	if b.fingerprint, err = s.fingerprint(domain, q); err != nil {
+		return nil, err
+	}
+	if q.Cursor != "" {
+		if err := b.continueAfter(s, q.Cursor); err != nil {
+			return nil, err
+		}
 	}
 	return b, nil
 }
@@ -274,13 +301,17 @@ func (f field) filterCondition(b *builtSearch, path string, values takaro.Values
 		list = append(list, c)
 	}
 	var parts []string
-	if len(list) > 0 {
-		param := b.bind(typedSlice(f.kind, list))
-		if f.filterSQL != "" {
-			parts = append(parts, fmt.Sprintf(f.filterSQL, param))
-		} else {
-			parts = append(parts, fmt.Sprintf("%s = ANY(%s)", f.column, param))
-		}
+	switch {
+	case len(list) > 0 && f.filterSQL != "":
+		parts = append(parts, fmt.Sprintf(f.filterSQL, b.bind(typedSlice(f.kind, list))))
+	case len(list) == 1:
+		// An equality, not "= ANY" of one value: PostgreSQL 15 reads an
+		// index in order only past plain equalities, so the index on
+		// (domain, column, created_at, id) serves "one player's newest
+		// events" without sorting all of that player's events.
+		parts = append(parts, fmt.Sprintf("%s = %s", f.column, b.bind(list[0])))
+	case len(list) > 1:
+		parts = append(parts, fmt.Sprintf("%s = ANY(%s)", f.column, b.bind(typedSlice(f.kind, list))))
 	}
 	if matchNull {
 		if f.filterSQL != "" {
@@ -406,10 +437,15 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// search runs one page of a search and the count of all matches in one
+// search runs one page of a search and the count of its matches in one
 // round trip, as two statements. Each row is read as the json object that
 // spec.fields builds, with one more key per requested extension, decoded
 // into T (whose json tags match the field names).
+//
+// Neither statement grows with the tenant: the page reads limit+1 rows
+// along an index that serves its order (the extra row says whether a
+// next page exists), starting after the cursor's row or at an offset of
+// at most takaro.MaxOffset; the count stops at takaro.MaxExactTotal+1.
 func search[T any](ctx context.Context, db *DB, spec *searchSpec, q takaro.Query) (*takaro.Page[T], error) {
 	var domain string
 	run := db.readInDomain
@@ -426,39 +462,98 @@ func search[T any](ctx context.Context, db *DB, spec *searchSpec, q takaro.Query
 	if err != nil {
 		return nil, err
 	}
-	extra := make(jsonFields, 0, len(b.extend))
-	for _, name := range b.extend {
-		if sql := spec.extend[name]; sql != "" {
-			extra = append(extra, jsonField{name, sql})
-		}
+	st := spec.statements(b)
+	page := &takaro.Page[T]{PageInfo: takaro.PageInfo{Page: b.page, Limit: b.limit}}
+	type position struct {
+		key any
+		id  string
 	}
-	where := b.where
-	countArgs := slices.Clone(b.args)
-	limit, offset := b.bind(b.limit), b.bind(b.page*b.limit)
-	page := &takaro.Page[T]{Page: b.page, Limit: b.limit}
+	var positions []position
 	err = run(ctx, func(batch *pgx.Batch, _ string) {
-		batch.Queue("SELECT "+spec.object.build("t", extra...)+" FROM "+spec.table+" t WHERE "+where+
-			" ORDER BY "+b.orderBy+" LIMIT "+limit+" OFFSET "+offset, b.args...).Query(func(rows pgx.Rows) error {
-			items, err := pgx.CollectRows(rows, pgx.RowTo[T])
-			page.Items = items
-			return err
+		batch.Queue(st.page, st.pageArgs...).Query(func(rows pgx.Rows) error {
+			page.Items = []T{}
+			for rows.Next() {
+				var item T
+				var at position
+				if err := rows.Scan(&item, &at.key, &at.id); err != nil {
+					return err
+				}
+				page.Items, positions = append(page.Items, item), append(positions, at)
+			}
+			return rows.Err()
 		})
-		batch.Queue("SELECT count(*) FROM "+spec.table+" t WHERE "+where, countArgs...).QueryRow(func(row pgx.Row) error {
+		batch.Queue(st.count, st.countArgs...).QueryRow(func(row pgx.Row) error {
 			return row.Scan(&page.Total)
 		})
 	})
 	if err != nil {
 		return nil, err
 	}
+	if page.Total > takaro.MaxExactTotal {
+		page.Total, page.TotalIsLowerBound = takaro.MaxExactTotal, true
+	}
+	if len(page.Items) > b.limit {
+		// The extra row only says that there is more: the next page starts
+		// after the last row shown.
+		page.Items = page.Items[:b.limit]
+		at := positions[b.limit-1]
+		if page.NextCursor, err = b.cursor(at.key, at.id); err != nil {
+			return nil, err
+		}
+	}
 	return page, nil
+}
+
+// searchStatements are the two statements of a search.
+type searchStatements struct {
+	page, count         string
+	pageArgs, countArgs []any
+}
+
+// statements writes the SQL of a built search: the page (each row as its
+// json object, its sort value and its id as text) and the bounded count.
+func (s *searchSpec) statements(b *builtSearch) searchStatements {
+	extra := make(jsonFields, 0, len(b.extend))
+	for _, name := range b.extend {
+		if sql := s.extend[name]; sql != "" {
+			extra = append(extra, jsonField{name, sql})
+		}
+	}
+	st := searchStatements{countArgs: slices.Clone(b.args[:b.filterArgs])}
+	// The count stops after MaxExactTotal+1 matches, read in the page's
+	// order: that order makes the index that serves the page the cheapest
+	// way to find them too, where without it the planner could expect a
+	// big tenant's rows early in a sequential scan of everyone's.
+	st.count = "SELECT count(*) FROM (SELECT 1 FROM " + s.table + " t WHERE " + b.where +
+		" ORDER BY " + b.orderBy + " LIMIT " + strconv.Itoa(takaro.MaxExactTotal+1) + ") matches"
+	where := b.where
+	if b.after != "" {
+		where += " AND " + b.after
+	}
+	key := "NULL"
+	if b.sort.column != "" {
+		key = b.sort.column
+	}
+	limit, offset := b.bind(b.limit+1), b.bind(b.page*b.limit)
+	st.page = "SELECT " + s.object.build("t", extra...) + ", " + key + ", t.id::text FROM " + s.table + " t WHERE " + where +
+		" ORDER BY " + b.orderBy + " LIMIT " + limit + " OFFSET " + offset
+	st.pageArgs = b.args
+	return st
 }
 
 // withCommonFields adds the fields every resource has: the id (filter) and
 // the creation and update times (range and sort).
+// A field the spec already has stays as it is.
 func withCommonFields(fields map[string]field) map[string]field {
-	fields["id"] = field{column: "t.id", kind: kindUUID, ops: opFilter}
-	fields["createdAt"] = field{column: "t.created_at", kind: kindTime, ops: opRange | opSort}
-	fields["updatedAt"] = field{column: "t.updated_at", kind: kindTime, ops: opRange | opSort}
+	for name, f := range map[string]field{
+		"id":        {column: "t.id", kind: kindUUID, ops: opFilter},
+		"createdAt": {column: "t.created_at", kind: kindTime, ops: opRange | opSort},
+		"updatedAt": {column: "t.updated_at", kind: kindTime, ops: opRange | opSort},
+	} {
+		if _, ok := fields[name]; !ok {
+			fields[name] = f
+		}
+	}
 	return fields
 }
 

@@ -292,13 +292,13 @@ func TestSearchPaging(t *testing.T) {
 		return err
 	}))
 	for body, want := range map[string]struct{ items, page, limit int }{
-		`{}`:                           {takaro.DefaultLimit, 0, takaro.DefaultLimit},
-		`{"page": 1}`:                  {n - takaro.DefaultLimit, 1, takaro.DefaultLimit},
-		`{"page": 2}`:                  {0, 2, takaro.DefaultLimit},
-		`{"limit": 1}`:                 {1, 0, 1},
-		`{"limit": 1000}`:              {n, 0, 1000},
-		`{"limit": 10, "page": 10}`:    {5, 10, 10},
-		`{"limit": 10, "page": 10000}`: {0, 10000, 10},
+		`{}`:                          {takaro.DefaultLimit, 0, takaro.DefaultLimit},
+		`{"page": 1}`:                 {n - takaro.DefaultLimit, 1, takaro.DefaultLimit},
+		`{"page": 2}`:                 {0, 2, takaro.DefaultLimit},
+		`{"limit": 1}`:                {1, 0, 1},
+		`{"limit": 1000}`:             {n, 0, 1000},
+		`{"limit": 10, "page": 10}`:   {5, 10, 10},
+		`{"limit": 10, "page": 1000}`: {0, 1000, 10},
 	} {
 		page := check[*takaro.Page[takaro.Player]](t)(e.core.FindPlayers(tn.ctx, query(t, body)))
 		if len(page.Items) != want.items || page.Page != want.page || page.Limit != want.limit || page.Total != n {
@@ -316,6 +316,10 @@ func TestSearchPaging(t *testing.T) {
 		`{"limit": 1001}`: "limit",
 		`{"limit": -5}`:   "limit",
 		`{"page": -1}`:    "page",
+		// Deeper than takaro.MaxOffset: the message points at the cursor.
+		`{"limit": 10, "page": 1001}`: "cursor",
+		`{"page": 10000000000}`:       "cursor",
+		`{"page": 1, "cursor": "x"}`:  "cursor",
 	} {
 		_, err := e.core.FindPlayers(tn.ctx, query(t, body))
 		if ve := wantCode(t, err, takaro.CodeValidation); !strings.Contains(ve.Message, field) {

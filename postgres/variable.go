@@ -29,7 +29,7 @@ var variableSearch = &searchSpec{
 		"gameServerId": {column: "t.gameserver_id", kind: kindUUID, ops: opFilter},
 		"playerId":     {column: "t.player_id", kind: kindUUID, ops: opFilter},
 		"moduleId":     {column: "t.module_id", kind: kindUUID, ops: opFilter},
-		"expiresAt":    {column: "t.expires_at", kind: kindTime, ops: opRange | opSort},
+		"expiresAt":    {column: "t.expires_at", kind: kindTime, ops: opRange | opSort, nullable: true},
 	}),
 	extend: map[string]string{
 		"gameServer": gameServerRelation,

@@ -58,6 +58,7 @@ type benchOptions struct {
 	concurrency []int
 	gameServers int
 	variables   int
+	scale       scaleOptions
 	cpuProfile  string // file for a CPU profile of the whole run, or ""
 }
 
@@ -87,6 +88,9 @@ func runBench(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer db.Close()
+	if o.scale.on {
+		return runScaleBench(ctx, a, db, o)
+	}
 	b := &bench{opts: o, out: a.stdout, log: a.log}
 	// The API gets a data core of its own on the same database, whose pool
 	// carries the recorder; the baseline a plain pool with the same
@@ -125,33 +129,43 @@ func runBench(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 
-	cfg, err := a.apiConfig(apiDB)
+	url, stop, err := a.serveBenchAPI(ctx, apiDB)
 	if err != nil {
 		return err
+	}
+	defer stop()
+	b.url = url
+	b.client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: slices.Max(o.concurrency), DisableCompression: true}}
+	return b.run(ctx, apiDB)
+}
+
+// serveBenchAPI serves the API over db on a loopback port and returns its
+// URL and the function that stops it.
+func (a *app) serveBenchAPI(ctx context.Context, db *postgres.DB) (string, func(), error) {
+	cfg, err := a.apiConfig(db)
+	if err != nil {
+		return "", nil, err
 	}
 	// Each request's log line is formatted as serve would, then dropped:
 	// a terminal would otherwise be what is measured.
 	cfg.Logger = newLogger(io.Discard, a.cfg)
 	api, err := httpapi.New(cfg)
 	if err != nil {
-		return err
+		return "", nil, err
 	}
 	listener, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return err
+		return "", nil, err
 	}
 	serveCtx, stopServing := context.WithCancel(ctx)
 	served := make(chan error, 1)
 	go func() { served <- a.serveUntilDone(serveCtx, api.Handler(), listener) }()
-	defer func() {
+	return "http://" + listener.Addr().String(), func() {
 		stopServing()
 		if err := <-served; err != nil {
-			b.log.Error("the API server failed", "error", err.Error())
+			a.log.Error("the API server failed", "error", err.Error())
 		}
-	}()
-	b.url = "http://" + listener.Addr().String()
-	b.client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: slices.Max(o.concurrency), DisableCompression: true}}
-	return b.run(ctx, apiDB)
+	}, nil
 }
 
 // parseBenchFlags reads the command line of takaro bench.
@@ -177,6 +191,7 @@ func parseBenchFlags(a *app, args []string) (benchOptions, error) {
 		fs.IntVar(&o.gameServers, "gameservers", o.gameServers, "game servers (with connection info) in the benchmark domain")
 		fs.IntVar(&o.variables, "variables", o.variables, "variables in the benchmark domain")
 		fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (read it with go tool pprof)")
+		o.scale.flags(fs)
 	})
 	switch {
 	case err != nil:
@@ -186,7 +201,7 @@ func parseBenchFlags(a *app, args []string) (benchOptions, error) {
 	case o.gameServers < 1 || o.gameServers > 1_000_000 || o.variables < 0 || o.variables > 1_000_000:
 		return o, fmt.Errorf("%w: -gameservers must be 1 to 1000000 and -variables 0 to 1000000", errUsage)
 	}
-	return o, nil
+	return o, o.scale.check()
 }
 
 // bench is one run of takaro bench.
@@ -469,21 +484,27 @@ func (b *bench) capture(ctx context.Context, sc *scenario) error {
 // call sends one request as the bench user and returns the response body;
 // any status but 200 is an error.
 func (b *bench) call(ctx context.Context, method, path, body string) ([]byte, error) {
+	return callAPI(ctx, b.client, b.token, method, b.url+path, body)
+}
+
+// callAPI sends one request with the bearer token (none when empty) and
+// returns the response body; any status but 200 is an error.
+func callAPI(ctx context.Context, client *http.Client, token, method, url, body string) ([]byte, error) {
 	var content io.Reader
 	if body != "" {
 		content = strings.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, b.url+path, content)
+	req, err := http.NewRequestWithContext(ctx, method, url, content)
 	if err != nil {
 		return nil, err
 	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if b.token != "" {
-		req.Header.Set("Authorization", "Bearer "+b.token)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	res, err := b.client.Do(req)
+	res, err := client.Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -493,7 +514,7 @@ func (b *bench) call(ctx context.Context, method, path, body string) ([]byte, er
 		return nil, err
 	}
 	if res.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s %s: %s: %s", method, path, res.Status, data)
+		return nil, fmt.Errorf("%s %s: %s: %s", method, url, res.Status, data)
 	}
 	return data, nil
 }
@@ -650,17 +671,22 @@ func (s sample) tail() float64   { return float64(s.p99) }
 // drive runs op from c clients, each repeating it until d has passed, and
 // measures the requests per second and the latencies. An error stops it.
 func drive(ctx context.Context, c int, d time.Duration, op func(context.Context) error) (sample, error) {
+	deadline := time.Now().Add(d)
+	return driveWhile(ctx, c, func() bool { return time.Now().Before(deadline) }, op)
+}
+
+// driveWhile is drive for as long as more says.
+func driveWhile(ctx context.Context, c int, more func() bool, op func(context.Context) error) (sample, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	latencies := make([][]time.Duration, c)
 	start := time.Now()
-	deadline := start.Add(d)
 	var wg sync.WaitGroup
 	for i := range c {
 		wg.Go(func() {
 			for ctx.Err() == nil {
 				began := time.Now()
-				if !began.Before(deadline) {
+				if !more() {
 					return
 				}
 				if err := op(ctx); err != nil {
