@@ -43,7 +43,7 @@ func validSecretText(s string) bool {
 
 // setLoginEmailSQL opens the users.login_lookup policy for one address for
 // the rest of the transaction; an empty address closes it again.
-const setLoginEmailSQL = "SELECT set_config('takaro.login_email', $1, true)"
+const setLoginEmailSQL = "SELECT takaro_set_local('takaro.login_email', $1)"
 
 // loginSQL returns, in domain id order (bytewise, whatever the database's
 // collation), every user with the address and a password, in domainHint

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/gotakaro/takaro"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 var _ takaro.PlayerService = (*DB)(nil)
@@ -137,11 +138,20 @@ func (db *DB) FindPlayers(ctx context.Context, q takaro.Query) (*takaro.Page[tak
 	return search[takaro.Player](ctx, db, playerSearch, q)
 }
 
-// DeletePlayer deletes a player with their presences, roles and variables.
+// DeletePlayer deletes a player with their presences, roles and variables,
+// and unlinks the users linked to them. The unlinking is a statement of
+// its own, sent with the delete, rather than a key's ON DELETE SET NULL
+// (player_id), which Citus does not support.
 func (db *DB) DeletePlayer(ctx context.Context, id uuid.UUID) error {
 	return db.inDomain(ctx, func(tx *Tx) error {
-		tag, err := tx.Exec(ctx, "DELETE FROM players WHERE domain = $1 AND id = $2", tx.Domain, id)
-		if err != nil {
+		b := &pgx.Batch{}
+		b.Queue("UPDATE users SET player_id = NULL WHERE domain = $1 AND player_id = $2", tx.Domain, id)
+		var tag pgconn.CommandTag
+		b.Queue("DELETE FROM players WHERE domain = $1 AND id = $2", tx.Domain, id).Exec(func(ct pgconn.CommandTag) error {
+			tag = ct
+			return nil
+		})
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return err
 		}
 		if tag.RowsAffected() == 0 {

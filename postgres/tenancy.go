@@ -9,13 +9,16 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// setDomainSQL binds the current transaction to a domain. The third argument
-// of set_config (is_local) makes the setting end with the transaction, so
-// nothing stays on a pooled connection, and it is safe behind PgBouncer in
-// transaction mode. The row-level security policy of every tenant table
-// compares its domain column with this setting and fails closed when it is
-// unset or empty.
-const setDomainSQL = "SELECT set_config('takaro.domain', $1, true)"
+// setDomainSQL binds the current transaction to a domain with
+// takaro_set_local (migration 00020), which sets takaro.domain with SET
+// LOCAL: the setting ends with the transaction, so nothing stays on a
+// pooled connection and it is safe behind PgBouncer in transaction mode.
+// The row-level security policy of every tenant table compares its domain
+// column with this setting and fails closed when it is unset or empty.
+// On Citus, a SET LOCAL reaches the shards only inside an explicit
+// transaction block (set_config never does), so every binding is sent
+// after a BEGIN, in the same round trip.
+const setDomainSQL = "SELECT takaro_set_local('takaro.domain', $1)"
 
 // Tx is a transaction bound to one domain. PostgreSQL shows it only that
 // domain's rows and refuses writes of any other domain's rows; the queries
@@ -47,20 +50,40 @@ func (db *DB) inDomain(ctx context.Context, fn func(*Tx) error) error {
 	return runTx(ctx, &Tx{Tx: br.Tx(), Domain: p.Domain}, fn)
 }
 
-// readInDomain sends the statements that queue adds to b, preceded by the
-// binding to the principal's domain, in one round trip. Without an
-// explicit BEGIN they run as one implicit transaction, so the binding ends
-// with them. queue receives the domain for the statements' own filters;
-// results are read through the queued queries' callbacks.
+// readInDomain sends the statements that queue adds to b, between a BEGIN
+// with the binding to the principal's domain and a COMMIT, in one round
+// trip: the binding ends with them. queue receives the domain for the
+// statements' own filters; results are read through the queued queries'
+// callbacks.
 func (db *DB) readInDomain(ctx context.Context, queue func(b *pgx.Batch, domain string)) error {
 	p, err := takaro.PrincipalFrom(ctx)
 	if err != nil {
 		return err
 	}
 	b := &pgx.Batch{}
+	b.Queue("BEGIN")
 	b.Queue(setDomainSQL, p.Domain)
 	queue(b, p.Domain)
-	return db.pool.SendBatch(ctx, b).Close()
+	b.Queue("COMMIT")
+	return db.sendInBlock(ctx, b)
+}
+
+// sendInBlock sends b, which opens a transaction block and closes it, in
+// one round trip. When a statement fails the block is left aborted; it is
+// rolled back here, so the connection returns to the pool clean.
+func (db *DB) sendInBlock(ctx context.Context, b *pgx.Batch) error {
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	err = conn.SendBatch(ctx, b).Close()
+	if conn.Conn().PgConn().TxStatus() != 'I' {
+		if _, rbErr := conn.Exec(context.WithoutCancel(ctx), "ROLLBACK"); rbErr != nil {
+			return errors.Join(err, rbErr)
+		}
+	}
+	return err
 }
 
 // readGlobal is readInDomain for the global tables: the statements run in
