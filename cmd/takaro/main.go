@@ -56,6 +56,7 @@ var commands = []command{
 	{"db migrate", "apply every pending migration (alias: db:migrate)", runMigrate},
 	{"db rollback", "roll back the latest applied migration (alias: db:rollback)", runRollback},
 	{"db status", "list every migration with its state", runStatus},
+	{"db distribute", "distribute the tables by domain on a Citus coordinator (reference tables, colocated shards)", runDistribute},
 	{"db create", "create a new migration file in the source tree: db create NAME", runCreate},
 	{"db rotate-key", "re-encrypt every value still under a previous key with the current key", runRotateKey},
 	{"db verify-encryption", "check that every encrypted value can be decrypted", runVerifyEncryption},
