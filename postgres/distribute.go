@@ -59,6 +59,11 @@ func (db *DB) Distribute(ctx context.Context) (*DistributeResult, error) {
 		if _, err := tx.Exec(ctx, "SET LOCAL citus.enable_unsafe_triggers = on"); err != nil {
 			return err
 		}
+		// Keys to reference tables can be added in the transaction that
+		// distributed their tables only over one connection per node.
+		if _, err := tx.Exec(ctx, "SET LOCAL citus.multi_shard_modify_mode = 'sequential'"); err != nil {
+			return err
+		}
 		rows, err := tx.Query(ctx, undistributedTablesSQL)
 		if err != nil {
 			return err

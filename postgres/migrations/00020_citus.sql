@@ -65,6 +65,9 @@ BEGIN
         'USING (domain = NULLIF(current_setting(''takaro.domain'', true), '''')) '
         'WITH CHECK (domain = NULLIF(current_setting(''takaro.domain'', true), ''''))', tbl);
     IF takaro_distributed() THEN
+        -- The foreign keys that follow, to reference tables, can be added
+        -- in this transaction only over one connection per node.
+        SET LOCAL citus.multi_shard_modify_mode = 'sequential';
         EXECUTE 'SELECT logicalrelid FROM pg_dist_partition WHERE partmethod = ''h'' ORDER BY colocationid, logicalrelid::oid LIMIT 1' INTO colocate;
         EXECUTE 'SELECT create_distributed_table($1, ''domain'', colocate_with => $2)' USING tbl, coalesce(colocate::text, 'default');
     END IF;
