@@ -97,8 +97,8 @@ func insertEvent(ctx context.Context, tx *Tx, in takaro.EventCreate) (*takaro.Ev
 	if len(meta) == 0 {
 		meta = []byte("{}")
 	}
-	row := tx.QueryRow(ctx, `INSERT INTO events AS t (domain, event_name, player_id, gameserver_id, module_id, user_id, acting_user_id, acting_module_id, meta)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING `+eventObject.build("t"),
+	row := tx.QueryRow(ctx, eventObject.returning(`INSERT INTO events AS t (domain, event_name, player_id, gameserver_id, module_id, user_id, acting_user_id, acting_module_id, meta)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`),
 		tx.Domain, in.EventName, in.PlayerID, in.GameserverID, in.ModuleID, in.UserID, in.ActingUserID, in.ActingModuleID, string(meta))
 	var ev takaro.Event
 	if err := row.Scan(&ev); err != nil {

@@ -38,6 +38,15 @@ func (f jsonFields) build(alias string, extra ...jsonField) string {
 	return b.String()
 }
 
+// returning turns a data-modifying statement into one that returns the
+// json object of each row it changed: the statement returns its rows to a
+// CTE named t and the object is built from those. Citus refuses
+// non-immutable functions such as json_build_object, and subqueries, in a
+// RETURNING clause.
+func (f jsonFields) returning(statement string, extra ...jsonField) string {
+	return "WITH t AS (" + statement + " RETURNING *) SELECT " + f.build("t", extra...) + " FROM t"
+}
+
 func isBareColumn(s string) bool {
 	for _, r := range s {
 		if (r < 'a' || r > 'z') && r != '_' {

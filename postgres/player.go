@@ -98,8 +98,8 @@ func (db *DB) UpsertPlayer(ctx context.Context, in takaro.PlayerUpsert) (*takaro
 			}
 			switch len(ids) {
 			case 0:
-				err = tx.QueryRow(ctx, `INSERT INTO players AS t (domain, name, steam_id, xbox_live_id, epic_online_services_id, platform_id)
-					VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING `+playerObject.build("t"),
+				err = tx.QueryRow(ctx, playerObject.returning(`INSERT INTO players AS t (domain, name, steam_id, xbox_live_id, epic_online_services_id, platform_id)
+					VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`),
 					tx.Domain, in.Name, in.SteamID, in.XboxLiveID, in.EpicOnlineServicesID, in.PlatformID).Scan(&player)
 				if errors.Is(err, pgx.ErrNoRows) {
 					if attempt < 3 {
@@ -112,10 +112,10 @@ func (db *DB) UpsertPlayer(ctx context.Context, in takaro.PlayerUpsert) (*takaro
 				}
 				return recordEvent(ctx, tx, takaro.EventCreate{EventName: takaro.EventPlayerCreated, PlayerID: &player.ID})
 			case 1:
-				err = tx.QueryRow(ctx, `UPDATE players AS t SET name = coalesce($3, t.name), steam_id = coalesce($4, t.steam_id),
+				err = tx.QueryRow(ctx, playerObject.returning(`UPDATE players AS t SET name = coalesce($3, t.name), steam_id = coalesce($4, t.steam_id),
 						xbox_live_id = coalesce($5, t.xbox_live_id), epic_online_services_id = coalesce($6, t.epic_online_services_id),
 						platform_id = coalesce($7, t.platform_id)
-					WHERE t.domain = $1 AND t.id = $2 RETURNING `+playerObject.build("t"),
+					WHERE t.domain = $1 AND t.id = $2`),
 					tx.Domain, ids[0], in.Name, in.SteamID, in.XboxLiveID, in.EpicOnlineServicesID, in.PlatformID).Scan(&player)
 				return translateError(err, "player")
 			}
@@ -209,12 +209,13 @@ func (db *DB) UpsertPlayerOnGameServer(ctx context.Context, in takaro.PlayerOnGa
 			reference{"playerId", &in.PlayerID, refPlayer}); err != nil {
 			return err
 		}
-		err := tx.QueryRow(ctx, `INSERT INTO player_on_gameserver AS t (domain, player_id, gameserver_id, game_id, online, ping, ip)
+		// excluded.last_seen is the column's default, now(): Citus refuses
+		// now() itself in ON CONFLICT DO UPDATE.
+		err := tx.QueryRow(ctx, playerOnGameServerObject.returning(`INSERT INTO player_on_gameserver AS t (domain, player_id, gameserver_id, game_id, online, ping, ip)
 			VALUES ($1, $2, $3, $4, coalesce($5, false), $6, $7)
 			ON CONFLICT (domain, gameserver_id, game_id) DO UPDATE SET
-				online = coalesce($5, t.online), ping = coalesce($6, t.ping), ip = coalesce($7, t.ip), last_seen = now()
-			WHERE t.player_id = excluded.player_id
-			RETURNING `+playerOnGameServerObject.build("t"),
+				online = coalesce($5, t.online), ping = coalesce($6, t.ping), ip = coalesce($7, t.ip), last_seen = excluded.last_seen
+			WHERE t.player_id = excluded.player_id`),
 			tx.Domain, in.PlayerID, in.GameServerID, in.GameID, in.Online, in.Ping, in.IP).Scan(&pog)
 		if errors.Is(err, pgx.ErrNoRows) {
 			// The game id is taken by another player on this server.
