@@ -41,7 +41,7 @@ var eventSearch = &searchSpec{
 	extend: map[string]string{
 		"gameServer": gameServerRelation,
 		"player":     playerRelation,
-		"user":       `(SELECT ` + userObject.build("u") + ` FROM users u WHERE u.domain = t.domain AND u.id = t.user_id)`,
+		"user":       `(SELECT ` + userObject.build("u") + ` FROM users u WHERE u.domain = $1 AND u.id = t.user_id)`,
 	},
 }
 

@@ -30,7 +30,7 @@ var connectionInfoField = jsonField{"connectionInfo", decryptExpr("{t}.connectio
 // gameServerRelation embeds the live game server a row of alias t refers
 // to (t.gameserver_id), for extend.
 var gameServerRelation = `(SELECT ` + gameServerObject.build("g") +
-	` FROM gameservers g WHERE g.domain = t.domain AND g.id = t.gameserver_id AND g.deleted_at IS NULL)`
+	` FROM gameservers g WHERE g.domain = $1 AND g.id = t.gameserver_id AND g.deleted_at IS NULL)`
 
 var gameServerTypes = []string{
 	string(takaro.GameServerMock), string(takaro.GameServerRust),
@@ -51,7 +51,7 @@ var gameServerSearch = &searchSpec{
 	extend: map[string]string{
 		"players": `(SELECT coalesce(json_agg(` + playerObject.build("p") + ` ORDER BY p.id), '[]'::json)
 			FROM player_on_gameserver pog JOIN players p ON p.domain = pog.domain AND p.id = pog.player_id
-			WHERE pog.domain = t.domain AND pog.gameserver_id = t.id)`,
+			WHERE pog.domain = $1 AND pog.gameserver_id = t.id)`,
 	},
 }
 

@@ -7,6 +7,10 @@ import "strings"
 // package's types. One list per resource thus defines both the SQL and the
 // wire shape, and relations embed as nested objects without extra queries.
 
+// Subqueries in a value (embedded relations) filter by $1, the domain,
+// which every statement that builds an object passes first: correlated on
+// the outer row's domain instead, Citus would send them to every shard.
+
 // jsonField is one key of a row's json object and the SQL of its value. A
 // value that names a bare column ("created_at") is qualified with the
 // table alias; in anything else, {t} stands for the alias.

@@ -22,12 +22,12 @@ var playerObject = jsonFields{
 		'updatedAt', rop.updated_at, 'playerId', rop.player_id, 'roleId', rop.role_id, 'gameServerId', rop.gameserver_id,
 		'expiresAt', rop.expires_at, 'role', ` + roleObject.build("r") + `) ORDER BY r.name, rop.id), '[]'::json)
 		FROM role_on_player rop JOIN roles r ON r.domain = rop.domain AND r.id = rop.role_id
-		WHERE rop.domain = {t}.domain AND rop.player_id = {t}.id AND (rop.expires_at IS NULL OR rop.expires_at > now()))`},
+		WHERE rop.domain = $1 AND rop.player_id = {t}.id AND (rop.expires_at IS NULL OR rop.expires_at > now()))`},
 }
 
 // playerRelation embeds the player a row of alias t refers to
 // (t.player_id), for extend.
-var playerRelation = `(SELECT ` + playerObject.build("p") + ` FROM players p WHERE p.domain = t.domain AND p.id = t.player_id)`
+var playerRelation = `(SELECT ` + playerObject.build("p") + ` FROM players p WHERE p.domain = $1 AND p.id = t.player_id)`
 
 var playerOnGameServerObject = jsonFields{
 	{"id", "id"}, {"createdAt", "created_at"}, {"updatedAt", "updated_at"}, {"playerId", "player_id"},
@@ -46,13 +46,13 @@ var playerSearch = &searchSpec{
 		"platformId":           {column: "t.platform_id", kind: kindText, ops: opFilter | opSearch},
 		"playtimeSeconds":      {column: "t.playtime_seconds", kind: kindInt, ops: opRange | opSort},
 		"roleId": {kind: kindUUID, ops: opFilter, filterSQL: `EXISTS (SELECT 1 FROM role_on_player x
-			WHERE x.domain = t.domain AND x.player_id = t.id AND x.role_id = ANY(%s)
+			WHERE x.domain = $1 AND x.player_id = t.id AND x.role_id = ANY(%s)
 			AND (x.expires_at IS NULL OR x.expires_at > now()))`},
 	}),
 	extend: map[string]string{
 		"roleAssignments": "",
 		"playerOnGameServers": `(SELECT coalesce(json_agg(` + playerOnGameServerObject.build("pog") + ` ORDER BY pog.id), '[]'::json)
-			FROM player_on_gameserver pog WHERE pog.domain = t.domain AND pog.player_id = t.id)`,
+			FROM player_on_gameserver pog WHERE pog.domain = $1 AND pog.player_id = t.id)`,
 	},
 }
 

@@ -25,7 +25,7 @@ var roleObject = jsonFields{
 		'updatedAt', por.updated_at, 'roleId', por.role_id, 'permissionId', por.permission_id, 'count', por.count,
 		'permission', ` + permissionObject.build("perm") + `) ORDER BY perm.code), '[]'::json)
 		FROM permission_on_role por JOIN permissions perm ON perm.id = por.permission_id
-		WHERE por.domain = {t}.domain AND por.role_id = {t}.id)`},
+		WHERE por.domain = $1 AND por.role_id = {t}.id)`},
 }
 
 var roleSearch = &searchSpec{

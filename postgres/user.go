@@ -22,7 +22,7 @@ var userObject = jsonFields{
 		'updatedAt', rou.updated_at, 'userId', rou.user_id, 'roleId', rou.role_id, 'expiresAt', rou.expires_at,
 		'role', ` + roleObject.build("r") + `) ORDER BY r.name), '[]'::json)
 		FROM role_on_user rou JOIN roles r ON r.domain = rou.domain AND r.id = rou.role_id
-		WHERE rou.domain = {t}.domain AND rou.user_id = {t}.id AND (rou.expires_at IS NULL OR rou.expires_at > now()))`},
+		WHERE rou.domain = $1 AND rou.user_id = {t}.id AND (rou.expires_at IS NULL OR rou.expires_at > now()))`},
 }
 
 var userSearch = &searchSpec{
@@ -36,7 +36,7 @@ var userSearch = &searchSpec{
 		"isDashboardUser": {column: "t.is_dashboard_user", kind: kindBool, ops: opFilter},
 		"lastSeen":        {column: "t.last_seen", kind: kindTime, ops: opRange | opSort},
 		"roleId": {kind: kindUUID, ops: opFilter, filterSQL: `EXISTS (SELECT 1 FROM role_on_user x
-			WHERE x.domain = t.domain AND x.user_id = t.id AND x.role_id = ANY(%s)
+			WHERE x.domain = $1 AND x.user_id = t.id AND x.role_id = ANY(%s)
 			AND (x.expires_at IS NULL OR x.expires_at > now()))`},
 	}),
 	extend: map[string]string{

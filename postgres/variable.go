@@ -98,7 +98,7 @@ func (db *DB) UpdateVariable(ctx context.Context, id uuid.UUID, upd takaro.Varia
 		// An expired variable that holds the key in the target scope is
 		// invisible, and gives way as it does to a new variable.
 		_, err := tx.Exec(ctx, `DELETE FROM variables d USING variables t
-			WHERE t.domain = $1 AND t.id = $2 AND `+notExpired+` AND d.domain = t.domain AND d.id <> t.id
+			WHERE t.domain = $1 AND t.id = $2 AND `+notExpired+` AND d.domain = $1 AND d.id <> t.id
 				AND d.expires_at <= now() AND d.key = coalesce($3, t.key)
 				AND d.gameserver_id IS NOT DISTINCT FROM coalesce($4, t.gameserver_id)
 				AND d.player_id IS NOT DISTINCT FROM coalesce($5, t.player_id)

@@ -81,6 +81,9 @@ func startCitus(ctx context.Context, dir string) (*server, error) {
 		"full_page_writes":         "off",
 		"max_connections":          "300",
 		"shared_preload_libraries": "citus",
+		// Citus runs a maintenance daemon, a background worker, for each
+		// database in use: one per test running at once.
+		"max_worker_processes": "128",
 	}
 	names := []string{"coordinator", "worker1", "worker2"}
 	clusters := make([]*embedded.Cluster, len(names))
