@@ -163,6 +163,11 @@ func xtNewWorld(t *testing.T, s *testServer) *xtWorld {
 		"gameId": w.tag + "-game1", "online": true, "ping": 20, "ip": w.tag + "-ip"}, nil)
 	w.call(t, http.MethodPost, "/gameserver/player", map[string]any{"playerId": w.p2, "gameServerId": w.gs2,
 		"gameId": w.tag + "-game2"}, nil)
+	// Where p1 and p2 were: one position each.
+	w.call(t, http.MethodPost, "/tracking/location/record", map[string]any{"gameServerId": w.gs1,
+		"samples": []map[string]any{{"playerId": w.p1, "x": 1, "y": 2, "z": 3}}}, nil)
+	w.call(t, http.MethodPost, "/tracking/location/record", map[string]any{"gameServerId": w.gs2,
+		"samples": []map[string]any{{"playerId": w.p2, "x": 4, "y": 5, "z": 6, "dimension": w.tag + "-dim"}}}, nil)
 	w.call(t, http.MethodPost, "/player/"+w.p1+"/role/"+w.role, map[string]any{}, nil)
 	w.call(t, http.MethodPost, "/player/"+w.p2+"/role/"+w.role, map[string]any{"gameServerId": w.gs2, "expiresAt": inAnHour}, nil)
 
@@ -441,6 +446,29 @@ var xtRoutes = map[string]xtRoute{
 	}},
 
 	"POST /variables/search": {search: true, extend: []string{"gameServer", "player"}},
+	// Location searches name players and servers in their bodies: B's
+	// find nothing, exactly like ids that do not exist.
+	"POST /tracking/location/record": {attempts: func(a, b *xtWorld) []xtAttempt {
+		sample := func(gs, p string) map[string]any {
+			return map[string]any{"gameServerId": gs, "samples": []map[string]any{{"playerId": p, "x": 7, "y": 8, "z": 9}}}
+		}
+		return []xtAttempt{
+			{name: "B's player on B's game server", body: sample(b.gs1, b.p1)},
+			{name: "A's player on B's game server", body: sample(b.gs1, a.p1)},
+			{name: "B's player on A's game server", body: sample(a.gs1, b.p1)},
+		}
+	}},
+	"POST /tracking/location": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return []xtAttempt{{name: "B's players", own: true, body: map[string]any{"playerId": []string{b.p1, b.p2}}}}
+	}},
+	"POST /tracking/location/box": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return []xtAttempt{{name: "on B's game server", own: true, body: map[string]any{"gameserverId": b.gs1,
+			"minX": -1e6, "maxX": 1e6, "minY": -1e6, "maxY": 1e6, "minZ": -1e6, "maxZ": 1e6}}}
+	}},
+	"POST /tracking/location/radius": {attempts: func(_, b *xtWorld) []xtAttempt {
+		return []xtAttempt{{name: "on B's game server", own: true, body: map[string]any{"gameserverId": b.gs1,
+			"x": 0, "y": 0, "z": 0, "radius": 1e6}}}
+	}},
 	"GET /variables/{id}": {attempts: func(_, b *xtWorld) []xtAttempt {
 		return xtEach(nil, b.vars...)
 	}},

@@ -69,7 +69,7 @@ func newTestServerOn(t testing.TB, db *postgres.DB, opts ...func(*httpapi.Config
 	t.Helper()
 	logs := &syncBuffer{}
 	cfg := httpapi.Config{
-		Domains: db, Users: db, Roles: db, GameServers: db, Players: db, Variables: db, Events: db, Auth: db,
+		Domains: db, Users: db, Roles: db, GameServers: db, Players: db, Variables: db, Events: db, Tracking: db, Auth: db,
 		Ready:       db.Ping,
 		AdminSecret: testAdminSecret,
 		JWTSecret:   []byte(testJWTSecret),

@@ -21,6 +21,7 @@ func (s *Server) routes() []endpoint {
 		s.playerRoutes(),
 		s.variableRoutes(),
 		s.eventRoutes(),
+		s.trackingRoutes(),
 	} {
 		all = append(all, part...)
 	}

@@ -24,6 +24,7 @@ type Config struct {
 	Players     takaro.PlayerService
 	Variables   takaro.VariableService
 	Events      takaro.EventService
+	Tracking    takaro.TrackingService
 	Auth        takaro.AuthService
 
 	// Ready reports whether the database answers, for /readyz.

@@ -113,6 +113,15 @@ func TestShapes(t *testing.T) {
 	sh.check("GET /gameserver/{gameServerId}/player/{playerId}", s.do(http.MethodGet, "/gameserver/"+gsID+"/player/"+playerID, nil, root))
 	sh.check("POST /gameserver/player/search", s.do(http.MethodPost, "/gameserver/player/search", map[string]any{"filters": map[string]any{"playerId": []string{playerID}}}, root))
 
+	// Location history.
+	sh.check("POST /tracking/location/record", s.do(http.MethodPost, "/tracking/location/record", map[string]any{"gameServerId": gsID,
+		"samples": []map[string]any{{"playerId": playerID, "x": 10.5, "y": -3, "z": 64.125, "dimension": "overworld"}}}, root))
+	sh.check("POST /tracking/location", s.do(http.MethodPost, "/tracking/location", map[string]any{"playerId": []string{playerID}}, root))
+	sh.check("POST /tracking/location/box", s.do(http.MethodPost, "/tracking/location/box", map[string]any{"gameserverId": gsID,
+		"minX": 0, "maxX": 20, "minY": -5, "maxY": 0, "minZ": 0, "maxZ": 100}, root))
+	sh.check("POST /tracking/location/radius", s.do(http.MethodPost, "/tracking/location/radius", map[string]any{"gameserverId": gsID,
+		"x": 10, "y": -3, "z": 64, "radius": 1}, root))
+
 	// Variables.
 	var variable takaro.Variable
 	sh.check("POST /variables", s.do(http.MethodPost, "/variables", map[string]any{"key": "greeting", "value": "hello", "gameServerId": gsID,

@@ -19,6 +19,7 @@ const (
 	sqlstateInsufficientPrivlege = "42501"
 	sqlstateUndefinedFile        = "58P01"
 	sqlstateDuplicateObject      = "42710"
+	sqlstateLockNotAvailable     = "55P03"
 	sqlstateExternalRoutine      = "39000" // raised by pgp_sym_decrypt for a wrong key or corrupt data
 )
 

@@ -165,6 +165,7 @@ func (e *env) fill(t testing.TB, tn *tenant) *fixture {
 		PlayerID: f.Player.ID, GameServerID: f.GameServer.ID, GameID: uniqueName("game"),
 	}))
 	must(t, e.core.AssignPlayerRole(tn.ctx, f.Player.ID, e.role(t, tn, takaro.RoleModerator).ID, &f.GameServer.ID, nil))
+	check[[]takaro.PlayerLocation](t)(e.core.RecordLocations(tn.ctx, takaro.LocationRecord{GameServerID: f.GameServer.ID, Samples: []takaro.LocationSample{{PlayerID: f.Player.ID, X: 1, Y: 2, Z: 3}}}))
 	f.Variable = check[*takaro.Variable](t)(e.core.CreateVariable(tn.ctx, takaro.VariableCreate{
 		Key: "fill", Value: "value", GameServerID: &f.GameServer.ID, PlayerID: &f.Player.ID,
 	}))

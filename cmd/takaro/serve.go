@@ -115,7 +115,7 @@ func (a *app) apiConfig(db *postgres.DB) (httpapi.Config, error) {
 	}
 	pool := db.Pool()
 	return httpapi.Config{
-		Domains: db, Users: db, Roles: db, GameServers: db, Players: db, Variables: db, Events: db, Auth: db,
+		Domains: db, Users: db, Roles: db, GameServers: db, Players: db, Variables: db, Events: db, Tracking: db, Auth: db,
 		Ready:       db.Ping,
 		AdminSecret: string(adminSecret),
 		JWTSecret:   []byte(jwtSecret),

@@ -1,0 +1,163 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/gotakaro/takaro"
+	"github.com/jackc/pgx/v5"
+)
+
+var _ takaro.TrackingService = (*DB)(nil)
+
+// Location history lives in player_location, partitioned by UTC day of
+// created_at (migration 00081). Partitions are made ahead of time by the
+// maintenance pass (partitionsAhead days) and, should a write still find
+// none for today, by the write itself before it tries once more. Retention
+// drops whole days when no domain keeps them any more and deletes in
+// batches otherwise (maintain.go).
+
+// partitionedTables are the tables partitioned by day of created_at.
+var partitionedTables = []string{"player_location"}
+
+// partitionsAhead is how many days of partitions, today included, the
+// maintenance pass keeps ready.
+const partitionsAhead = 8
+
+var locationObject = jsonFields{
+	{"id", "id"}, {"playerId", "player_id"}, {"pogId", "pog_id"}, {"gameserverId", "gameserver_id"},
+	{"x", "x"}, {"y", "y"}, {"z", "z"}, {"dimension", "dimension"},
+	{"createdAt", "created_at"}, {"updatedAt", "created_at"},
+}
+
+// RecordLocations stores one position per sample, in one statement.
+func (db *DB) RecordLocations(ctx context.Context, in takaro.LocationRecord) ([]takaro.PlayerLocation, error) {
+	if err := takaro.ValidateSamples(in.Samples); err != nil {
+		return nil, err
+	}
+	n := len(in.Samples)
+	players, dims := make([]uuid.UUID, n), make([]*string, n)
+	xs, ys, zs := make([]float64, n), make([]float64, n), make([]float64, n)
+	for i, s := range in.Samples {
+		players[i], xs[i], ys[i], zs[i], dims[i] = s.PlayerID, s.X, s.Y, s.Z, s.Dimension
+	}
+	var out []takaro.PlayerLocation
+	record := func() error {
+		return db.inDomain(ctx, func(tx *Tx) error {
+			rows, err := tx.Query(ctx, `WITH t AS (
+					INSERT INTO player_location (domain, pog_id, player_id, gameserver_id, x, y, z, dimension)
+					SELECT $1, p.id, p.player_id, p.gameserver_id, s.x, s.y, s.z, s.dimension
+					FROM unnest($3::uuid[], $4::numeric[], $5::numeric[], $6::numeric[], $7::text[]) WITH ORDINALITY AS s (player_id, x, y, z, dimension, n)
+					JOIN player_on_gameserver p ON p.domain = $1 AND p.gameserver_id = $2 AND p.player_id = s.player_id
+					JOIN gameservers g ON g.domain = $1 AND g.id = $2 AND g.deleted_at IS NULL
+					ORDER BY s.n
+					RETURNING *)
+				SELECT `+locationObject.build("t")+` FROM t ORDER BY t.created_at, t.id`,
+				tx.Domain, in.GameServerID, players, xs, ys, zs, dims)
+			if err != nil {
+				return err
+			}
+			if out, err = pgx.CollectRows(rows, pgx.RowTo[takaro.PlayerLocation]); err != nil {
+				return err
+			}
+			if len(out) != n {
+				return takaro.Errorf(takaro.CodeNotFound, "a player of the samples is not known on game server %s", in.GameServerID)
+			}
+			return nil
+		})
+	}
+	err := record()
+	if isMissingPartition(err) {
+		if err := db.ensurePartitions(ctx, 1); err != nil {
+			return nil, err
+		}
+		err = record()
+	}
+	return out, err
+}
+
+// isMissingPartition reports whether err is PostgreSQL finding no
+// partition for a row.
+func isMissingPartition(err error) bool {
+	pgErr := asPgError(err)
+	return pgErr != nil && pgErr.Code == sqlstateCheckViolation && strings.HasPrefix(pgErr.Message, "no partition of relation")
+}
+
+// ensurePartitions makes sure every partitioned table has partitions for
+// the given number of UTC days from today.
+func (db *DB) ensurePartitions(ctx context.Context, days int) error {
+	return db.inSystem(ctx, func(tx pgx.Tx) error {
+		for _, table := range partitionedTables {
+			if _, err := tx.Exec(ctx, "SELECT takaro_ensure_day_partitions($1::regclass, (now() AT TIME ZONE 'UTC')::date, $2)",
+				table, days); err != nil {
+				return fmt.Errorf("create partitions of %s: %w", table, err)
+			}
+		}
+		return nil
+	})
+}
+
+// FindLocations returns positions of some or all players, newest first.
+func (db *DB) FindLocations(ctx context.Context, q takaro.LocationHistoryQuery) ([]takaro.PlayerLocation, error) {
+	var cond string
+	var args []any
+	if len(q.PlayerID) > 0 {
+		cond, args = "t.player_id = ANY($5)", []any{q.PlayerID}
+	}
+	return db.findLocations(ctx, q.TimeWindow, q.Limit, cond, args...)
+}
+
+// FindLocationsInBox returns positions inside a box, newest first.
+func (db *DB) FindLocationsInBox(ctx context.Context, q takaro.LocationBoxQuery) ([]takaro.PlayerLocation, error) {
+	if err := q.Validate(); err != nil {
+		return nil, err
+	}
+	return db.findLocations(ctx, q.TimeWindow, q.Limit,
+		"t.gameserver_id = $5 AND t.x BETWEEN $6 AND $7 AND t.y BETWEEN $8 AND $9 AND t.z BETWEEN $10 AND $11",
+		q.GameServerID, q.MinX, q.MaxX, q.MinY, q.MaxY, q.MinZ, q.MaxZ)
+}
+
+// FindLocationsInRadius returns positions within a distance of a point,
+// newest first. The box around the sphere narrows the rows before the
+// distance is computed.
+func (db *DB) FindLocationsInRadius(ctx context.Context, q takaro.LocationRadiusQuery) ([]takaro.PlayerLocation, error) {
+	if err := q.Validate(); err != nil {
+		return nil, err
+	}
+	return db.findLocations(ctx, q.TimeWindow, q.Limit,
+		`t.gameserver_id = $5 AND t.x BETWEEN $6::numeric - $9 AND $6::numeric + $9 AND t.y BETWEEN $7::numeric - $9 AND $7::numeric + $9
+			AND t.z BETWEEN $8::numeric - $9 AND $8::numeric + $9
+			AND (t.x - $6) ^ 2 + (t.y - $7) ^ 2 + (t.z - $8) ^ 2 <= $9::numeric ^ 2`,
+		q.GameServerID, q.X, q.Y, q.Z, q.Radius)
+}
+
+// findLocations runs a location search: the domain is $1, the window $2
+// and $3, the limit $4, and cond's own parameters follow from $5.
+func (db *DB) findLocations(ctx context.Context, w takaro.TimeWindow, limit *int, cond string, args ...any) ([]takaro.PlayerLocation, error) {
+	n, err := takaro.ResultLimit(limit)
+	if err != nil {
+		return nil, err
+	}
+	start, end, err := w.Resolve(time.Now())
+	if err != nil {
+		return nil, err
+	}
+	if cond != "" {
+		cond = " AND " + cond
+	}
+	out := []takaro.PlayerLocation{}
+	err = db.readInDomain(ctx, func(b *pgx.Batch, domain string) {
+		b.Queue(`SELECT `+locationObject.build("t")+` FROM player_location t
+			WHERE t.domain = $1 AND t.created_at BETWEEN $2 AND $3`+cond+`
+			ORDER BY t.created_at DESC, t.id DESC LIMIT $4`, append([]any{domain, start, end, n}, args...)...).
+			Query(func(rows pgx.Rows) error {
+				var err error
+				out, err = pgx.CollectRows(rows, pgx.RowTo[takaro.PlayerLocation])
+				return err
+			})
+	})
+	return out, err
+}
