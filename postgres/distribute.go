@@ -25,9 +25,10 @@ type DistributeResult struct {
 
 // undistributedTablesSQL lists the tenant tables (those with a domain
 // column, outside extensions, as the doctor defines them) of the current
-// schema that Citus does not distribute yet, in name order.
+// schema that Citus does not distribute yet, in name order. Partitions are
+// left out: Citus distributes them with their parent.
 const undistributedTablesSQL = `SELECT c.relname FROM pg_class c
-	WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r'
+	WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
 		AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
 		AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'domain' AND NOT a.attisdropped)
 		AND NOT EXISTS (SELECT 1 FROM pg_dist_partition p WHERE p.logicalrelid = c.oid AND p.partmethod = 'h')

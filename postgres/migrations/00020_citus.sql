@@ -64,7 +64,8 @@ BEGIN
         'CREATE POLICY tenant_isolation ON %s '
         'USING (domain = NULLIF(current_setting(''takaro.domain'', true), '''')) '
         'WITH CHECK (domain = NULLIF(current_setting(''takaro.domain'', true), ''''))', tbl);
-    IF takaro_distributed() THEN
+    -- A partition is distributed with its parent.
+    IF takaro_distributed() AND NOT (SELECT relispartition FROM pg_class WHERE oid = tbl) THEN
         -- The foreign keys that follow, to reference tables, can be added
         -- in this transaction only over one connection per node.
         SET LOCAL citus.multi_shard_modify_mode = 'sequential';
