@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"time"
 
@@ -23,6 +24,9 @@ type requestIDKey struct{}
 type requestLog struct {
 	domain string
 	userID string
+	// Why a request was refused (4xx): the error's code and the message
+	// the client got, which never holds a secret.
+	errorCode, errorMessage string
 }
 
 type requestLogKey struct{}
@@ -33,6 +37,17 @@ func noteCaller(ctx context.Context, p takaro.Principal) {
 		l.domain, l.userID = p.Domain, p.UserID.String()
 	}
 }
+
+// noteRefusal records why a request was refused, for its log line.
+func noteRefusal(ctx context.Context, code takaro.Code, message string) {
+	if l, ok := ctx.Value(requestLogKey{}).(*requestLog); ok {
+		l.errorCode, l.errorMessage = string(code), message
+	}
+}
+
+// probeRoutes are polled by load balancers and monitoring: their lines
+// are logged at debug level, so that they do not drown the others.
+var probeRoutes = []string{"/healthz", "/readyz", "/metrics"}
 
 // requestIDHeader carries the request id both ways: a client's own id is
 // kept when it looks like one, otherwise a new one is made.
@@ -130,7 +145,14 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			if logged.domain != "" {
 				attrs = append(attrs, slog.String("domain", logged.domain), slog.String("user_id", logged.userID))
 			}
-			s.log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
+			if logged.errorCode != "" {
+				attrs = append(attrs, slog.String("error_code", logged.errorCode), slog.String("error", logged.errorMessage))
+			}
+			level := slog.LevelInfo
+			if slices.Contains(probeRoutes, r.URL.Path) {
+				level = slog.LevelDebug
+			}
+			s.log.LogAttrs(ctx, level, "request", attrs...)
 		}()
 		next.ServeHTTP(rec, r)
 	})

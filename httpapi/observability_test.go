@@ -27,6 +27,12 @@ type logLine struct {
 	Status    int    `json:"status"`
 	Domain    string `json:"domain"`
 	UserID    string `json:"user_id"`
+	Level     string `json:"level"`
+	ErrorCode string `json:"error_code"`
+	Error     string `json:"error"`
+	// DurationMS is the time to answer, in milliseconds like every
+	// duration in the log.
+	DurationMS *float64 `json:"duration_ms"`
 }
 
 // requestLines waits until the log has n request lines (a request's line
@@ -107,6 +113,8 @@ func TestLogs(t *testing.T) {
 	if got := r.Header.Get("X-Request-Id"); got != "client-chosen-id-0001" {
 		t.Errorf("X-Request-Id %q, want the client's", got)
 	}
+	do(http.MethodGet, "/readyz", nil)
+	do(http.MethodGet, "/metrics", nil)
 	r = do(http.MethodGet, "/healthz", nil, header{"X-Request-Id", "bad id\twith " + rcon})
 	if got := r.Header.Get("X-Request-Id"); got == "" || strings.Contains(got, "bad") {
 		t.Errorf("X-Request-Id %q, want a new one for a malformed client id", got)
@@ -128,6 +136,21 @@ func TestLogs(t *testing.T) {
 	for _, l := range lines {
 		if l.Msg == "request" && (l.Method == "" || l.Route == "" || l.Status == 0) {
 			t.Errorf("a request line lacks method, route or status: %+v", l)
+		}
+		if l.Msg == "request" && l.DurationMS == nil {
+			t.Errorf("a request line lacks duration_ms: %+v", l)
+		}
+		// Probes are logged at debug level, everything else at info; a
+		// refusal says why.
+		probe := slices.Contains([]string{"GET /healthz", "GET /readyz", "GET /metrics"}, l.Route)
+		if l.Msg == "request" && (probe != (l.Level == "DEBUG") || !probe && l.Level != "INFO") {
+			t.Errorf("a request line of %s at level %s", l.Route, l.Level)
+		}
+		if l.Msg == "request" && l.Status >= 400 && l.Status < 500 && (l.ErrorCode == "" || l.Error == "") {
+			t.Errorf("a %d line does not say why: %+v", l.Status, l)
+		}
+		if l.Msg == "request" && l.Status < 400 && (l.ErrorCode != "" || l.Error != "") {
+			t.Errorf("a %d line names an error: %+v", l.Status, l)
 		}
 		if l.Msg == "request" && l.Route == "POST /gameserver" && l.Status == http.StatusOK && (l.Domain != created.CreatedDomain.ID || l.UserID != created.RootUser.ID.String()) {
 			t.Errorf("the line of an authenticated request does not name its caller: %+v", l)

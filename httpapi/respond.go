@@ -76,6 +76,8 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	}
 	if status >= 500 {
 		log.ErrorContext(r.Context(), "request failed", "request_id", requestID(r.Context()), "error", err.Error())
+	} else {
+		noteRefusal(r.Context(), code, body.Message)
 	}
 	writeJSON(w, status, envelope{Data: struct{}{}, Meta: meta{Error: body}})
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // Verifying a bearer token's secret is a bcrypt crypt() inside PostgreSQL:
-// about 55 ms of database CPU at cost 10 (shared/docs/perf-baseline.md §5),
+// about 55 ms of database CPU at cost 10 on the development VM,
 // far too much for every request. credentialCache remembers, per token, the
 // stored hash its secret was verified against. Authenticate still reads the
 // credential's row on every request (that is how revocation, expiry and a

@@ -1,14 +1,17 @@
 package postgres
 
 import (
+	"cmp"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -32,8 +35,24 @@ type ConnConfig struct {
 	// CA is a PEM bundle, or the path of a file holding one, that the
 	// server's certificate must chain to. Empty means the system roots.
 	CA string
-	// MaxConns bounds the pool; zero keeps pgx's default.
+	// MaxConns bounds the pool; zero means DefaultPoolSize.
 	MaxConns int32
+	// ConnectTimeout bounds each attempt to connect; zero means
+	// DefaultConnectTimeout. A connect_timeout in URL wins.
+	ConnectTimeout time.Duration
+}
+
+// DefaultConnectTimeout bounds a connection attempt when nothing else is
+// configured: a server that accepts TCP and never answers would otherwise
+// hold a command for as long as the operating system keeps trying.
+const DefaultConnectTimeout = 10 * time.Second
+
+// DefaultPoolSize is the pool's default size: one connection per CPU of
+// this process, and at least 4. Requests spend most of their time waiting
+// for the database, so the processes' CPUs are what the pool serves; size
+// it against the server's max_connections (see the README).
+func DefaultPoolSize() int32 {
+	return int32(max(4, runtime.NumCPU()))
 }
 
 // PoolConfig turns c into a pgx pool configuration.
@@ -62,8 +81,9 @@ func (c ConnConfig) PoolConfig() (*pgxpool.Config, error) {
 			return nil, err
 		}
 	}
-	if c.MaxConns > 0 {
-		cfg.MaxConns = c.MaxConns
+	cfg.MaxConns = cmp.Or(c.MaxConns, DefaultPoolSize())
+	if c.URL == "" || !strings.Contains(c.URL, "connect_timeout") {
+		cfg.ConnConfig.ConnectTimeout = cmp.Or(c.ConnectTimeout, DefaultConnectTimeout)
 	}
 	return cfg, nil
 }

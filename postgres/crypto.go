@@ -18,7 +18,7 @@ import (
 // SQL text), and ciphertext never leaves this package.
 //
 // pgpOptions are the options of every pgp_sym_encrypt call, chosen with the
-// costs measured on the reference machine (shared/docs/perf-baseline.md §4):
+// costs we measured on the 2-vCPU development VM (figures below):
 //
 //   - cipher-algo=aes256: the strongest cipher pgcrypto offers; next to the
 //     key derivation its cost is noise.

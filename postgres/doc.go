@@ -5,7 +5,9 @@
 // Where things are:
 //   - tenancy.go: the only way to reach tenant rows. inDomain/readInDomain
 //     bind a unit of work to the domain of the Principal in its context, for
-//     that transaction only; inSystem is the separate path for global tables.
+//     that transaction only; inExplicitDomain/readInExplicitDomain take the
+//     domain as an argument, for work that is not a request (key rotation);
+//     inSystem is the separate path for global tables.
 //   - crypto.go: the encryption keys and the SQL that encrypts and decrypts
 //     columns (pgp_sym_encrypt/pgp_sym_decrypt) and hashes secrets (crypt).
 //   - transport.go: the refusal to send a key over a connection that is

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
-	"github.com/gotakaro/takaro"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -28,14 +27,6 @@ type encryptedColumn struct {
 
 var encryptedColumns = []encryptedColumn{
 	{table: "gameservers", column: "connection_info", keyID: "connection_info_key_id", resource: "connection info of game server"},
-}
-
-// asDomain returns ctx acting on domain, for system-wide work that no user
-// does: key rotation and verification visit the domains in turn and bind
-// each unit of work to one of them through inDomain/readInDomain, like any
-// request, so row-level security applies to them unchanged.
-func asDomain(ctx context.Context, domain string) context.Context {
-	return takaro.NewContext(ctx, takaro.Principal{Domain: domain})
 }
 
 // domainIDs lists every domain, in a stable order.
@@ -81,7 +72,7 @@ func (db *DB) KeyUsage(ctx context.Context) ([]KeyUsage, error) {
 // keyUsageIn counts the encrypted values of one domain, in one round trip.
 func (db *DB) keyUsageIn(ctx context.Context, domain string) ([]KeyUsage, error) {
 	var usage []KeyUsage
-	err := db.readInDomain(asDomain(ctx, domain), func(b *pgx.Batch, domain string) {
+	err := db.readInExplicitDomain(ctx, domain, func(b *pgx.Batch, domain string) {
 		for _, c := range encryptedColumns {
 			b.Queue("SELECT "+c.keyID+", count(*) FROM "+c.table+" WHERE domain = $1 GROUP BY 1 ORDER BY 1", domain).
 				Query(func(rows pgx.Rows) error {

@@ -180,7 +180,7 @@ func (m *maintenance) remove(ctx context.Context, domain, table, condition strin
 	from := fmt.Sprintf("%s WHERE domain = $1 AND %s", pgx.Identifier{table}.Sanitize(), condition)
 	if m.opts.DryRun {
 		var n int64
-		err := m.inDomain(ctx, domain, func(tx *Tx) error {
+		err := m.db.inExplicitDomain(ctx, domain, func(tx *Tx) error {
 			return tx.QueryRow(ctx, "SELECT count(*) FROM "+from, args...).Scan(&n)
 		})
 		if err == nil && n > 0 {
@@ -197,7 +197,7 @@ func (m *maintenance) remove(ctx context.Context, domain, table, condition strin
 	args = append(args, m.opts.BatchSize)
 	for {
 		var n int64
-		err := m.inDomain(ctx, domain, func(tx *Tx) error {
+		err := m.db.inExplicitDomain(ctx, domain, func(tx *Tx) error {
 			tag, err := tx.Exec(ctx, del, args...)
 			n = tag.RowsAffected()
 			return err
@@ -225,7 +225,7 @@ func (m *maintenance) remove(ctx context.Context, domain, table, condition strin
 func (m *maintenance) purgeGameServers(ctx context.Context, domain string, cutoff time.Time) error {
 	var ids []uuid.UUID
 	var refs []gameServerReference
-	err := m.inDomain(ctx, domain, func(tx *Tx) error {
+	err := m.db.inExplicitDomain(ctx, domain, func(tx *Tx) error {
 		rows, err := tx.Query(ctx, "SELECT id FROM gameservers WHERE domain = $1 AND deleted_at < $2 ORDER BY id", domain, cutoff)
 		if err != nil {
 			return err
@@ -278,18 +278,6 @@ func gameServerReferences(ctx context.Context, tx pgx.Tx) ([]gameServerReference
 		err = errors.New("no table refers to gameservers: the schema is not what this binary expects")
 	}
 	return refs, err
-}
-
-// inDomain runs fn in a transaction bound to domain, for the maintenance
-// of that domain's rows.
-func (m *maintenance) inDomain(ctx context.Context, domain string, fn func(*Tx) error) error {
-	return m.db.inSystem(ctx, func(tx pgx.Tx) error {
-		dtx, err := bindDomain(ctx, tx, domain)
-		if err != nil {
-			return err
-		}
-		return fn(dtx)
-	})
 }
 
 func (m *maintenance) note(table, domain string, n int64) {

@@ -315,6 +315,9 @@ func migFillDomain(t *testing.T, d *postgres.DB, name string, linkUser bool) str
 			GameID: fmt.Sprint(100 + i), Online: migPtr(true), IP: migPtr("192.0.2.1")})
 		must(err)
 	}
+	_, err = d.RecordLocations(ctx, takaro.LocationRecord{GameServerID: servers[0].ID,
+		Samples: []takaro.LocationSample{{PlayerID: players[0].ID, X: 1, Y: 2, Z: 3}}})
+	must(err)
 	perms, err := d.ListPermissions(ctx)
 	must(err)
 	var inputs []takaro.PermissionInput

@@ -10,8 +10,8 @@ import (
 
 // DefaultBcryptCost is the crypt() work factor for new password and API-key
 // hashes: OWASP's minimum for bcrypt. pgcrypto's own default (6) is below it.
-// On the reference machine one cost-10 hash takes about 55 ms of database
-// CPU (see perf-baseline), so verified credentials are cached by callers.
+// On the 2-vCPU development VM one cost-10 hash takes about 55 ms of
+// database CPU, so verified credentials are cached by callers.
 const DefaultBcryptCost = 10
 
 // Options are the data core's settings beyond the connection.

@@ -25,7 +25,7 @@ import (
 
 // DefaultBatchSize is how many values a batch re-encrypts or checks. A
 // decryption plus an encryption with this package's S2K settings costs
-// about 0.1 ms of database CPU (perf-baseline §4), so a batch holds its
+// about 0.1 ms of database CPU (see crypto.go), so a batch holds its
 // row locks for some 50 ms: API writes to those rows wait at most that
 // long, and a rotation of a million values takes about a hundred seconds
 // of CPU split into 2,000 transactions.
@@ -160,7 +160,7 @@ func (r *rotation) batch(ctx context.Context, domain string, c encryptedColumn, 
 	ids, secrets := r.keys.decryptParams()
 	current := r.keys.Current()
 	var b batchResult
-	err := r.db.inDomain(asDomain(ctx, domain), func(tx *Tx) error {
+	err := r.db.inExplicitDomain(ctx, domain, func(tx *Tx) error {
 		// Re-encrypting is no change a client can see: updated_at stays.
 		if _, err := tx.Exec(ctx, "SELECT takaro_set_local('takaro.reencrypting', 'on')"); err != nil {
 			return err

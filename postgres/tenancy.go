@@ -30,16 +30,24 @@ type Tx struct {
 }
 
 // inDomain runs fn in a transaction bound to the domain of the principal
-// in ctx. It commits when fn returns nil and rolls back otherwise. BEGIN
-// and the binding travel together in one round trip.
+// in ctx: the path of every request.
 func (db *DB) inDomain(ctx context.Context, fn func(*Tx) error) error {
 	p, err := takaro.PrincipalFrom(ctx)
 	if err != nil {
 		return err
 	}
+	return db.inExplicitDomain(ctx, p.Domain, fn)
+}
+
+// inExplicitDomain runs fn in a transaction bound to domain. It commits
+// when fn returns nil and rolls back otherwise; BEGIN and the binding
+// travel together in one round trip. It is inDomain for work that is not
+// a request (key rotation visiting the domains in turn): the caller names
+// the domain instead of pretending to be a user of it.
+func (db *DB) inExplicitDomain(ctx context.Context, domain string, fn func(*Tx) error) error {
 	b := &pgx.Batch{}
 	b.BeginTx(pgx.TxOptions{})
-	b.Queue(setDomainSQL, p.Domain)
+	b.Queue(setDomainSQL, domain)
 	br := db.pool.SendBatch(ctx, b)
 	if err := br.Close(); err != nil {
 		if tx := br.Tx(); tx != nil {
@@ -47,23 +55,31 @@ func (db *DB) inDomain(ctx context.Context, fn func(*Tx) error) error {
 		}
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	return runTx(ctx, &Tx{Tx: br.Tx(), Domain: p.Domain}, fn)
+	return runTx(ctx, &Tx{Tx: br.Tx(), Domain: domain}, fn)
 }
 
-// readInDomain sends the statements that queue adds to b, between a BEGIN
-// with the binding to the principal's domain and a COMMIT, in one round
-// trip: the binding ends with them. queue receives the domain for the
-// statements' own filters; results are read through the queued queries'
-// callbacks.
+// readInDomain sends the statements that queue adds to b, in a
+// transaction block bound to the principal's domain, in one round trip:
+// the read path of every request.
 func (db *DB) readInDomain(ctx context.Context, queue func(b *pgx.Batch, domain string)) error {
 	p, err := takaro.PrincipalFrom(ctx)
 	if err != nil {
 		return err
 	}
+	return db.readInExplicitDomain(ctx, p.Domain, queue)
+}
+
+// readInExplicitDomain sends the statements that queue adds to b between
+// a BEGIN with the binding to domain and a COMMIT, in one round trip: the
+// binding ends with them (and, on Citus, reaches the shards, which it
+// does only in an explicit transaction block). queue receives the domain for the statements' own filters; results are
+// read through the queued queries' callbacks. Like inExplicitDomain, it is
+// for work that is not a request.
+func (db *DB) readInExplicitDomain(ctx context.Context, domain string, queue func(b *pgx.Batch, domain string)) error {
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
-	b.Queue(setDomainSQL, p.Domain)
-	queue(b, p.Domain)
+	b.Queue(setDomainSQL, domain)
+	queue(b, domain)
 	b.Queue("COMMIT")
 	return db.sendInBlock(ctx, b)
 }

@@ -118,7 +118,7 @@ func domainsOf(usage []KeyUsage) []string {
 func (db *DB) verifyBatch(ctx context.Context, keys *Keyring, domain string, c encryptedColumn,
 	from uuid.UUID, limit int) (failures []*EncryptionFailure, n int64, last uuid.UUID, err error) {
 	ids, secrets := keys.decryptParams()
-	err = db.readInDomain(asDomain(ctx, domain), func(b *pgx.Batch, domain string) {
+	err = db.readInExplicitDomain(ctx, domain, func(b *pgx.Batch, domain string) {
 		b.Queue(c.verifySQL(), domain, ids, secrets, from, limit).Query(func(rows pgx.Rows) error {
 			var keyID string
 			var ok *bool

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -136,31 +137,28 @@ func runBench(ctx context.Context, a *app, args []string) error {
 func parseBenchFlags(a *app, args []string) (benchOptions, error) {
 	o := benchOptions{duration: 10 * time.Second, warmup: time.Second, rounds: 5, concurrency: []int{2, 8},
 		gameServers: 1000, variables: 1000}
-	fs := a.flagSet("bench")
-	a.cfg.registerDBFlags(fs)
-	fs.BoolVar(&a.cfg.Migrate, "migrate", a.cfg.Migrate, "apply pending migrations first (TAKARO_MIGRATE)")
-	fs.DurationVar(&o.duration, "duration", o.duration, "measuring time of each scenario and variant at each concurrency, split over the rounds")
-	fs.DurationVar(&o.warmup, "warmup", o.warmup, "warm-up time of each scenario and variant")
-	fs.IntVar(&o.rounds, "rounds", o.rounds, "rounds that interleave the API and baseline runs")
-	fs.Func("concurrency", "concurrent clients: a count, or a comma-separated list run in turn (default 2,8)", func(v string) error {
-		o.concurrency = nil
-		for _, f := range strings.Split(v, ",") {
-			n, err := strconv.Atoi(strings.TrimSpace(f))
-			if err != nil || n < 1 {
-				return errors.New("want positive whole numbers separated by commas")
+	_, err := a.parseFlags(args, func(fs *flag.FlagSet) {
+		fs.BoolVar(&a.cfg.Migrate, "migrate", a.cfg.Migrate, "apply pending migrations first (TAKARO_MIGRATE)")
+		fs.DurationVar(&o.duration, "duration", o.duration, "measuring time of each scenario and variant at each concurrency, split over the rounds")
+		fs.DurationVar(&o.warmup, "warmup", o.warmup, "warm-up time of each scenario and variant")
+		fs.IntVar(&o.rounds, "rounds", o.rounds, "rounds that interleave the API and baseline runs")
+		fs.Func("concurrency", "concurrent clients: a count, or a comma-separated list run in turn (default 2,8)", func(v string) error {
+			o.concurrency = nil
+			for _, f := range strings.Split(v, ",") {
+				n, err := strconv.Atoi(strings.TrimSpace(f))
+				if err != nil || n < 1 {
+					return errors.New("want positive whole numbers separated by commas")
+				}
+				o.concurrency = append(o.concurrency, n)
 			}
-			o.concurrency = append(o.concurrency, n)
-		}
-		return nil
+			return nil
+		})
+		fs.IntVar(&o.gameServers, "gameservers", o.gameServers, "game servers (with connection info) in the benchmark domain")
+		fs.IntVar(&o.variables, "variables", o.variables, "variables in the benchmark domain")
 	})
-	fs.IntVar(&o.gameServers, "gameservers", o.gameServers, "game servers (with connection info) in the benchmark domain")
-	fs.IntVar(&o.variables, "variables", o.variables, "variables in the benchmark domain")
-	if err := fs.Parse(args); err != nil {
-		return o, err
-	}
 	switch {
-	case fs.NArg() > 0:
-		return o, fmt.Errorf("%w: bench takes no arguments, not %q", errUsage, fs.Arg(0))
+	case err != nil:
+		return o, err
 	case o.rounds < 1 || o.duration/time.Duration(o.rounds) < 100*time.Millisecond:
 		return o, fmt.Errorf("%w: -duration must give each of the -rounds at least 100ms", errUsage)
 	case o.gameServers < 1 || o.gameServers > 1_000_000 || o.variables < 0 || o.variables > 1_000_000:

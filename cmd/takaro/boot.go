@@ -6,8 +6,12 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gotakaro/takaro/postgres"
@@ -60,24 +64,116 @@ func (a *app) connect(ctx context.Context, keys *postgres.Keyring) (*postgres.DB
 	if err != nil {
 		return nil, err
 	}
-	return postgres.Open(ctx, poolConfig, postgres.Options{
+	db, err := postgres.Open(ctx, poolConfig, postgres.Options{
 		Keys: keys, BcryptCost: a.cfg.BcryptCost, AllowInsecureTransport: a.cfg.AllowInsecureTransport,
 	})
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		cc := poolConfig.ConnConfig
+		return nil, fmt.Errorf("the database at %s did not answer within the connect timeout of %s "+
+			"(POSTGRES_CONNECT_TIMEOUT or -connect-timeout; a connect_timeout in the connection string wins): %w",
+			net.JoinHostPort(cc.Host, strconv.Itoa(int(cc.Port))), cc.ConnectTimeout, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	a.logDatabase(ctx, db, poolConfig)
+	return db, nil
 }
+
+// logDatabase says which database the command uses, and its version:
+// the embedded cluster's directory, or the host, port and database (never
+// the password).
+func (a *app) logDatabase(ctx context.Context, db *postgres.DB, cfg *pgxpool.Config) {
+	version := "unknown"
+	if conn, err := db.Pool().Acquire(ctx); err == nil {
+		version = conn.Conn().PgConn().ParameterStatus("server_version")
+		conn.Release()
+	}
+	level := slog.LevelDebug
+	if a.cmd != nil && a.cmd.longRunning {
+		level = slog.LevelInfo
+	}
+	cc := cfg.ConnConfig
+	if a.cfg.Embedded {
+		a.log.Log(ctx, level, "using the embedded database", "dir", filepath.Join(a.cfg.DataDir, "postgres"),
+			"server_version", version, "pool_size", cfg.MaxConns)
+		return
+	}
+	a.log.Log(ctx, level, "using the database", "host", cc.Host, "port", cc.Port, "database", cc.Database, "user", cc.User,
+		"server_version", version, "pool_size", cfg.MaxConns)
+}
+
+// devKeyFile names the development encryption key file in the secrets
+// directory: the current key on its first line, previous ones after it.
+const devKeyFile = "encryption-key"
 
 // encryptionKeys returns the configured encryption keys, nil when none is
 // configured. For the embedded database, when no key is configured, it is
 // a local development default: a key generated once and kept in the data
-// directory, next to the data it protects.
+// directory, next to the data it protects (with the keys it replaced,
+// after a rotation: see recordDevKeys).
 func (a *app) encryptionKeys() (*postgres.Keyring, error) {
 	if a.cfg.EncryptionKey == "" && a.cfg.Embedded {
-		key, err := a.devSecret("encryption-key")
+		keys, err := a.devSecret(devKeyFile)
 		if err != nil {
 			return nil, err
 		}
-		a.cfg.EncryptionKey = key
+		lines := strings.Fields(string(keys))
+		if len(lines) == 0 {
+			return nil, fmt.Errorf("the development key file %s is empty: restore it, or delete it to generate a new key "+
+				"(values encrypted with the lost key cannot be read again)", filepath.Join(a.cfg.DataDir, "secrets", devKeyFile))
+		}
+		a.cfg.EncryptionKey = secret(lines[0])
+		for _, k := range lines[1:] {
+			a.cfg.PreviousKeys = append(a.cfg.PreviousKeys, secret(k))
+		}
 	}
 	return a.cfg.keyring()
+}
+
+// recordDevKeys makes the development key file of the embedded database,
+// when there is one, hold keys: after a rotation with a key configured in
+// the environment, a plain takaro serve then still reads every value. The
+// keys the file held stay in it as previous keys.
+func (a *app) recordDevKeys(keys []secret) error {
+	if !a.cfg.Embedded {
+		return nil
+	}
+	path := filepath.Join(a.cfg.DataDir, "secrets", devKeyFile)
+	old, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // the development default was never used here
+	}
+	if err != nil {
+		return err
+	}
+	var lines []string
+	for _, k := range keys {
+		if !slices.Contains(lines, string(k)) {
+			lines = append(lines, string(k))
+		}
+	}
+	for _, k := range strings.Fields(string(old)) {
+		if !slices.Contains(lines, k) {
+			lines = append(lines, k)
+		}
+	}
+	content := strings.Join(lines, "\n") + "\n"
+	if content == string(old) {
+		return nil
+	}
+	// Write a new file and rename it over the old one, so that the key
+	// file is never half-written.
+	tmp := path + ".new"
+	if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	a.log.Info("the development key file now holds the current key, and the previous ones after it",
+		"file", path, "keys", len(lines))
+	return nil
 }
 
 // requiredKeys is encryptionKeys for a command that cannot work without a
@@ -98,16 +194,19 @@ func (a *app) poolConfig(ctx context.Context) (*pgxpool.Config, error) {
 	if !a.cfg.Embedded {
 		return a.cfg.DB.PoolConfig()
 	}
-	dir := filepath.Join(a.cfg.DataDir, "postgres")
-	a.log.Debug("using the embedded database", "dir", dir)
-	cluster, err := embedded.Ensure(ctx, embedded.Options{Dir: dir})
+	cluster, err := embedded.Ensure(ctx, embedded.Options{Dir: filepath.Join(a.cfg.DataDir, "postgres")})
 	if err != nil {
 		return nil, err
 	}
 	if err := cluster.EnsureRoleAndDatabase(ctx, embeddedRole, embeddedDatabase); err != nil {
 		return nil, err
 	}
-	return pgxpool.ParseConfig(cluster.ConnString(embeddedRole, embeddedDatabase))
+	// The pool size and connect timeout apply; the rest is the cluster's.
+	return postgres.ConnConfig{
+		URL:            cluster.ConnString(embeddedRole, embeddedDatabase),
+		MaxConns:       a.cfg.DB.MaxConns,
+		ConnectTimeout: a.cfg.DB.ConnectTimeout,
+	}.PoolConfig()
 }
 
 // devSecret returns the secret stored in <data dir>/secrets/name, creating
@@ -119,7 +218,13 @@ func (a *app) devSecret(name string) (secret, error) {
 	if b, err := os.ReadFile(path); err == nil {
 		return secret(strings.TrimSpace(string(b))), nil
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	// The data directory stays open to others (0755): when takaro runs as
+	// root, the embedded cluster in it runs as the postgres user, which
+	// must enter it. Only the secrets directory is private.
+	if err := os.MkdirAll(a.cfg.DataDir, 0o755); err != nil {
+		return "", err
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
 		return "", err
 	}
 	b := make([]byte, 32)

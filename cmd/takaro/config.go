@@ -1,14 +1,18 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gotakaro/takaro/postgres"
 	"github.com/gotakaro/takaro/postgres/embedded"
@@ -64,6 +68,23 @@ type Config struct {
 
 	LogLevel slog.Level // LOGGING_LEVEL
 	LogJSON  bool       // LOGGING_JSON
+
+	// sources records where each variable's value came from ("env", the
+	// file of NAME_FILE, a flag); a variable it does not name has its
+	// default.
+	sources map[string]string
+}
+
+// flagVariables names the variable each configuration flag overrides.
+var flagVariables = map[string]string{
+	"database-url":        "POSTGRES_CONNECTION_STRING",
+	"data-dir":            "TAKARO_DATA_DIR",
+	"encryption-key-file": "POSTGRES_ENCRYPTION_KEY",
+	"bcrypt-cost":         "TAKARO_BCRYPT_COST",
+	"connect-timeout":     "POSTGRES_CONNECT_TIMEOUT",
+	"pool-size":           "POSTGRES_POOL_SIZE",
+	"port":                "PORT",
+	"migrate":             "TAKARO_MIGRATE",
 }
 
 // dbEnvNames are the variables that configure an external database. When
@@ -81,15 +102,25 @@ func loadConfig(getenv func(string) string) (*Config, error) {
 			User:     getenv("POSTGRES_USER"),
 			Database: getenv("POSTGRES_DB"),
 			CA:       getenv("POSTGRES_CA"),
+			// Overridden by a connect_timeout in a connection string.
+			ConnectTimeout: postgres.DefaultConnectTimeout,
+			MaxConns:       postgres.DefaultPoolSize(),
 		},
 		DataDir:    getenv("TAKARO_DATA_DIR"),
 		BcryptCost: postgres.DefaultBcryptCost,
 		Port:       3000,
 		LogLevel:   slog.LevelInfo,
+		sources:    map[string]string{},
+	}
+	for _, name := range []string{"POSTGRES_HOST", "POSTGRES_USER", "POSTGRES_DB", "POSTGRES_CA", "TAKARO_DATA_DIR"} {
+		if getenv(name) != "" {
+			c.sources[name] = "env"
+		}
 	}
 	var errs []error
 	parse := func(name string, into func(string) error) {
 		if v := getenv(name); v != "" {
+			c.sources[name] = "env"
 			if err := into(v); err != nil {
 				errs = append(errs, fmt.Errorf("%s=%q: %w", name, v, err))
 			}
@@ -102,7 +133,24 @@ func loadConfig(getenv func(string) string) (*Config, error) {
 	parse("PORT", portInto(&c.Port))
 	parse("TAKARO_MIGRATE", boolInto(&c.Migrate))
 	parse("LOGGING_JSON", boolInto(&c.LogJSON))
-	parse("LOGGING_LEVEL", func(v string) error { return c.LogLevel.UnmarshalText([]byte(v)) })
+	parse("LOGGING_LEVEL", func(v string) error {
+		if c.LogLevel.UnmarshalText([]byte(v)) != nil {
+			return errors.New("not a log level: use debug, info, warn or error")
+		}
+		return nil
+	})
+	parse("POSTGRES_CONNECT_TIMEOUT", durationInto(&c.DB.ConnectTimeout))
+	parse("POSTGRES_POOL_SIZE", func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 10000 {
+			return errors.New("not a pool size (1 to 10000 connections)")
+		}
+		c.DB.MaxConns = int32(n)
+		return nil
+	})
+	readSecret := func(getenv func(string) string, name string) (secret, error) {
+		return readSecretFrom(getenv, name, c.sources)
+	}
 
 	// The connection string may hold a password too.
 	url, err := readSecret(getenv, "POSTGRES_CONNECTION_STRING")
@@ -170,6 +218,30 @@ func (c *Config) registerDBFlags(fs *flag.FlagSet) {
 		return nil
 	})
 	fs.IntVar(&c.BcryptCost, "bcrypt-cost", c.BcryptCost, "crypt() work factor for new password and API-key hashes (TAKARO_BCRYPT_COST)")
+	fs.DurationVar(&c.DB.ConnectTimeout, "connect-timeout", c.DB.ConnectTimeout,
+		"give up connecting to the database after this long (POSTGRES_CONNECT_TIMEOUT; a connect_timeout in the connection string wins)")
+	fs.Func("pool-size", fmt.Sprintf("most connections to the database at once (POSTGRES_POOL_SIZE; default %d here)", c.DB.MaxConns), func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 10000 {
+			return errors.New("not a pool size (1 to 10000 connections)")
+		}
+		c.DB.MaxConns = int32(n)
+		return nil
+	})
+}
+
+// validate checks the values that flags may have set, so that a bad one
+// fails before any database work.
+func (c *Config) validate() error {
+	switch {
+	case c.Port < 1 || c.Port > 65535:
+		return fmt.Errorf("port %d: not a port number (1 to 65535)", c.Port)
+	case c.BcryptCost < 4 || c.BcryptCost > 31:
+		return fmt.Errorf("bcrypt cost %d: must be between 4 and 31", c.BcryptCost)
+	case c.DB.ConnectTimeout <= 0:
+		return fmt.Errorf("connect timeout %s: must be positive", c.DB.ConnectTimeout)
+	}
+	return nil
 }
 
 // keyring returns the configured encryption keys, or nil when none is set.
@@ -191,7 +263,8 @@ func (c *Config) keyring() (*postgres.Keyring, error) {
 	return keys, nil
 }
 
-// writeTo prints the configuration with every secret redacted.
+// writeTo prints the effective configuration, every secret redacted, with
+// where each value came from.
 func (c *Config) writeTo(w io.Writer) {
 	db := "embedded (" + c.DataDir + ")"
 	if !c.Embedded {
@@ -201,16 +274,27 @@ func (c *Config) writeTo(w io.Writer) {
 	if url != "" {
 		url = "(set, not shown: it may hold a password)"
 	}
+	port := c.DB.Port
+	if port == 0 {
+		port = 5432
+	}
+	// With the embedded database and nothing configured, serve generates
+	// these and keeps them in the data directory.
+	devSecrets := map[string]string{
+		"POSTGRES_ENCRYPTION_KEY": "encryption-key", "ADMIN_CLIENT_SECRET": "admin-token", "JWT_SECRET": "jwt-secret",
+	}
 	rows := [][2]string{
 		{"database", db},
 		{"POSTGRES_CONNECTION_STRING", url},
-		{"POSTGRES_HOST", c.DB.Host},
-		{"POSTGRES_PORT", strconv.Itoa(c.DB.Port)},
-		{"POSTGRES_USER", c.DB.User},
+		{"POSTGRES_HOST", cmp.Or(c.DB.Host, "localhost")},
+		{"POSTGRES_PORT", strconv.Itoa(port)},
+		{"POSTGRES_USER", cmp.Or(c.DB.User, "postgres")},
 		{"POSTGRES_PASSWORD", secret(c.DB.Password).String()},
-		{"POSTGRES_DB", c.DB.Database},
+		{"POSTGRES_DB", cmp.Or(c.DB.Database, "postgres")},
 		{"POSTGRES_SSL", strconv.FormatBool(c.DB.SSL)},
 		{"POSTGRES_CA", secret(c.DB.CA).String()},
+		{"POSTGRES_CONNECT_TIMEOUT", c.DB.ConnectTimeout.String()},
+		{"POSTGRES_POOL_SIZE", strconv.Itoa(int(c.DB.MaxConns))},
 		{"POSTGRES_ALLOW_INSECURE_TRANSPORT", strconv.FormatBool(c.AllowInsecureTransport)},
 		{"POSTGRES_ENCRYPTION_KEY", c.EncryptionKey.String()},
 		{"POSTGRES_ENCRYPTION_KEY_PREVIOUS", fmt.Sprintf("%d key(s)", len(c.PreviousKeys))},
@@ -220,23 +304,48 @@ func (c *Config) writeTo(w io.Writer) {
 		{"PORT", strconv.Itoa(c.Port)},
 		{"ADMIN_CLIENT_SECRET", c.AdminSecret.String()},
 		{"JWT_SECRET", c.JWTSecret.String()},
-		{"LOGGING_LEVEL", c.LogLevel.String()},
+		{"LOGGING_LEVEL", strings.ToLower(c.LogLevel.String())},
 		{"LOGGING_JSON", strconv.FormatBool(c.LogJSON)},
 	}
 	for _, r := range rows {
-		fmt.Fprintf(w, "%-34s %s\n", r[0], r[1])
+		if r[0] == "database" {
+			fmt.Fprintf(w, "%-34s %s\n", r[0], r[1])
+			continue
+		}
+		source := c.sources[r[0]]
+		switch {
+		case source != "":
+		case r[1] == "(not set)" && c.Embedded && devSecrets[r[0]] != "":
+			// serve generates it on its first run, and keeps it here
+			file := filepath.Join(c.DataDir, "secrets", devSecrets[r[0]])
+			if _, err := os.Stat(file); err == nil {
+				r[1] = "(set)"
+			}
+			source = "embedded default: " + file
+		case c.Embedded && strings.HasPrefix(r[0], "POSTGRES_") && slices.Contains(dbVariables, r[0]) &&
+			r[0] != "POSTGRES_CONNECT_TIMEOUT" && r[0] != "POSTGRES_POOL_SIZE":
+			source = "not used: embedded database"
+		default:
+			source = "default"
+		}
+		fmt.Fprintf(w, "%-34s %-42s [%s]\n", r[0], r[1], source)
 	}
 }
 
-// readSecret reads NAME, or the file named by NAME_FILE (for container
-// secrets); setting both is an error, and so is an empty file: a secret
-// file that is configured but empty is a mistake (a missing mount), not a
-// way to leave the secret unset.
-func readSecret(getenv func(string) string, name string) (secret, error) {
+// readSecretFrom reads NAME, or the file named by NAME_FILE (for
+// container secrets), recording which in sources; setting both is an
+// error, and so is an empty file: a secret file that is configured but
+// empty is a mistake (a missing mount), not a way to leave the secret
+// unset.
+func readSecretFrom(getenv func(string) string, name string, sources map[string]string) (secret, error) {
 	value, file := getenv(name), getenv(name+"_FILE")
 	if file == "" {
+		if value != "" {
+			sources[name] = "env"
+		}
 		return secret(value), nil
 	}
+	sources[name] = "file " + name + "_FILE"
 	if value != "" {
 		return "", fmt.Errorf("both %s and %s_FILE are set; set one", name, name)
 	}
@@ -249,6 +358,22 @@ func readSecret(getenv func(string) string, name string) (secret, error) {
 		return "", fmt.Errorf("%s_FILE: %s is empty", name, file)
 	}
 	return secret(v), nil
+}
+
+// durationInto parses a Go duration ("10s", "1m30s") or whole seconds,
+// as libpq's connect_timeout.
+func durationInto(p *time.Duration) func(string) error {
+	return func(v string) error {
+		if _, err := strconv.Atoi(v); err == nil {
+			v += "s"
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return errors.New("not a positive duration (for example 10s, or 10 for seconds)")
+		}
+		*p = d
+		return nil
+	}
 }
 
 func intInto(p *int) func(string) error {

@@ -2,27 +2,84 @@ package main
 
 import (
 	"context"
-	"io"
-	"log/slog"
+	"maps"
+	"net"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/gotakaro/takaro/postgres"
 	"github.com/gotakaro/takaro/postgres/pgtest"
 )
 
-// configRows runs `takaro config` and returns its rows by name.
+// configRows runs `takaro config` and returns its values by name.
 func configRows(t *testing.T, env map[string]string, args ...string) (map[string]string, output) {
 	t.Helper()
-	o := takaro(t, env, append([]string{"config"}, args...)...)
+	rows, _, o := configTable(t, env, args...)
+	return rows, o
+}
+
+// configTable runs `takaro config` and returns its values and where each
+// came from, by name.
+func configTable(t *testing.T, env map[string]string, args ...string) (values, sources map[string]string, o output) {
+	t.Helper()
+	o = takaro(t, env, append([]string{"config"}, args...)...)
 	requireExit(t, o, 0)
-	rows := map[string]string{}
+	values, sources = map[string]string{}, map[string]string{}
 	for line := range strings.Lines(o.stdout) {
 		name, value, _ := strings.Cut(strings.TrimSpace(line), " ")
-		rows[name] = strings.TrimSpace(value)
+		value = strings.TrimSpace(value)
+		if i := strings.LastIndex(value, " ["); i >= 0 && strings.HasSuffix(value, "]") {
+			sources[name] = value[i+2 : len(value)-1]
+			value = strings.TrimSpace(value[:i])
+		}
+		values[name] = value
 	}
-	return rows, o
+	return values, sources, o
+}
+
+// TestConfigSources: takaro config shows the effective value of every
+// setting, defaults included, and where each came from.
+func TestConfigSources(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	env := map[string]string{
+		"TAKARO_DATA_DIR": dir, "PORT": "8080", "POSTGRES_POOL_SIZE": "12",
+		"JWT_SECRET_FILE": writeFile(t, "jwt", "a-jwt-secret-from-a-file\n"),
+	}
+	values, sources, o := configTable(t, env, "-connect-timeout", "3s", "-bcrypt-cost", "12")
+	for name, want := range map[string][2]string{
+		"PORT":                     {"8080", "env"},
+		"POSTGRES_POOL_SIZE":       {"12", "env"},
+		"POSTGRES_CONNECT_TIMEOUT": {"3s", "flag -connect-timeout"},
+		"TAKARO_BCRYPT_COST":       {"12", "flag -bcrypt-cost"},
+		"TAKARO_DATA_DIR":          {dir, "env"},
+		"JWT_SECRET":               {"(set)", "file JWT_SECRET_FILE"},
+		"LOGGING_LEVEL":            {"info", "default"},
+		"TAKARO_MIGRATE":           {"false", "default"},
+		"POSTGRES_HOST":            {"localhost", "not used: embedded database"},
+		"POSTGRES_ENCRYPTION_KEY":  {"(not set)", "embedded default: " + filepath.Join(dir, "secrets", "encryption-key")},
+		"ADMIN_CLIENT_SECRET":      {"(not set)", "embedded default: " + filepath.Join(dir, "secrets", "admin-token")},
+	} {
+		if values[name] != want[0] || sources[name] != want[1] {
+			t.Errorf("%s: %q from %q, want %q from %q:\n%s", name, values[name], sources[name], want[0], want[1], o)
+		}
+	}
+	// The defaults of an external database are shown as such.
+	values, sources, o = configTable(t, map[string]string{"POSTGRES_HOST": "db.internal", "TAKARO_DATA_DIR": dir})
+	for name, want := range map[string][2]string{
+		"POSTGRES_HOST": {"db.internal", "env"}, "POSTGRES_PORT": {"5432", "default"}, "POSTGRES_DB": {"postgres", "default"},
+		"POSTGRES_CONNECT_TIMEOUT": {"10s", "default"}, "POSTGRES_ENCRYPTION_KEY": {"(not set)", "default"},
+	} {
+		if values[name] != want[0] || sources[name] != want[1] {
+			t.Errorf("%s: %q from %q, want %q from %q:\n%s", name, values[name], sources[name], want[0], want[1], o)
+		}
+	}
 }
 
 // writeFile writes content to a new file in a temporary directory.
@@ -214,13 +271,7 @@ func TestOpenDatabaseNeedsKey(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.New(t)
 	open := func(env map[string]string, needKey bool) error {
-		cfg, err := loadConfig(func(k string) string { return env[k] })
-		if err != nil {
-			t.Fatal(err)
-		}
-		a := &app{getenv: func(k string) string { return env[k] }, stdout: io.Discard, stderr: io.Discard,
-			cfg: cfg, log: slog.New(slog.DiscardHandler)}
-		d, err := a.openDatabase(ctx, needKey)
+		d, err := testApp(t, env).openDatabase(ctx, needKey)
 		if err == nil {
 			d.Close()
 		}
@@ -244,4 +295,107 @@ func TestOpenDatabaseNeedsKey(t *testing.T) {
 	if err := open(env, true); err != nil {
 		t.Fatalf("with a key: %v", err)
 	}
+}
+
+// TestConnectTimeout points takaro at a server that accepts TCP
+// connections and never answers: the command fails within the connect
+// timeout, saying so, instead of hanging. A connect_timeout in the
+// connection string wins over the setting.
+func TestConnectTimeout(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held []net.Conn // accepted and never answered
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			_ = c.Close()
+		}
+	})
+	host, port, _ := net.SplitHostPort(l.Addr().String())
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"variable", map[string]string{"POSTGRES_HOST": host, "POSTGRES_PORT": port, "POSTGRES_CONNECT_TIMEOUT": "1"}, nil, "1s"},
+		{"flag", map[string]string{"POSTGRES_HOST": host, "POSTGRES_PORT": port}, []string{"-connect-timeout", "1s"}, "1s"},
+		{"connection string wins", map[string]string{
+			"POSTGRES_CONNECTION_STRING": "host=" + host + " port=" + port + " user=x dbname=x sslmode=disable connect_timeout=1",
+			"POSTGRES_CONNECT_TIMEOUT":   "1h",
+		}, nil, "1s"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.env["TAKARO_DATA_DIR"] = t.TempDir()
+			start := time.Now()
+			o := takaro(t, tc.env, append([]string{"db", "status"}, tc.args...)...)
+			took := time.Since(start)
+			requireExit(t, o, 1)
+			requireContains(t, "stderr", o.stderr, "did not answer within the connect timeout of "+tc.want,
+				net.JoinHostPort(host, port), "POSTGRES_CONNECT_TIMEOUT")
+			if took > 20*time.Second {
+				t.Fatalf("took %s to give up, with a timeout of %s", took, tc.want)
+			}
+		})
+	}
+}
+
+// TestPoolSize: the pool follows the CPU count unless configured.
+func TestPoolSize(t *testing.T) {
+	t.Parallel()
+	if got, want := postgres.DefaultPoolSize(), int32(max(4, runtime.NumCPU())); got != want {
+		t.Fatalf("default pool size %d, want %d", got, want)
+	}
+	for _, tc := range []struct {
+		env  map[string]string
+		args []string
+		want int32
+	}{
+		{nil, nil, postgres.DefaultPoolSize()},
+		{map[string]string{"POSTGRES_POOL_SIZE": "17"}, nil, 17},
+		{map[string]string{"POSTGRES_POOL_SIZE": "17"}, []string{"-pool-size", "3"}, 3},
+	} {
+		env := map[string]string{"POSTGRES_HOST": "db.internal", "TAKARO_DATA_DIR": t.TempDir()}
+		maps.Copy(env, tc.env)
+		values, _, _ := configTable(t, env, tc.args...)
+		if values["POSTGRES_POOL_SIZE"] != strconv.Itoa(int(tc.want)) {
+			t.Errorf("%v %v: config shows pool size %s, want %d", tc.env, tc.args, values["POSTGRES_POOL_SIZE"], tc.want)
+		}
+		if len(tc.args) > 0 {
+			continue // a flag reaches the pool like the variable
+		}
+		cfg, err := loadConfig(func(k string) string { return env[k] })
+		if err != nil {
+			t.Fatal(err)
+		}
+		pool, err := cfg.DB.PoolConfig()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pool.MaxConns != tc.want || pool.ConnConfig.ConnectTimeout != postgres.DefaultConnectTimeout {
+			t.Errorf("%v: pool of %d connections, connect timeout %s; want %d and %s",
+				tc.env, pool.MaxConns, pool.ConnConfig.ConnectTimeout, tc.want, postgres.DefaultConnectTimeout)
+		}
+	}
+	o := takaro(t, map[string]string{"POSTGRES_POOL_SIZE": "0", "TAKARO_DATA_DIR": t.TempDir()}, "config")
+	requireExit(t, o, 1)
+	requireContains(t, "stderr", o.stderr, `POSTGRES_POOL_SIZE="0"`, "not a pool size")
 }

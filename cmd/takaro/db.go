@@ -14,13 +14,8 @@ import (
 )
 
 func runMigrate(ctx context.Context, a *app, args []string) error {
-	fs := a.flagSet("db migrate")
-	a.cfg.registerDBFlags(fs)
-	if err := fs.Parse(args); err != nil {
+	if _, err := a.parseFlags(args, nil); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: db migrate takes no arguments, not %q", errUsage, fs.Arg(0))
 	}
 	db, m, err := a.migrator(ctx)
 	if err != nil {
@@ -46,13 +41,8 @@ func runMigrate(ctx context.Context, a *app, args []string) error {
 }
 
 func runRollback(ctx context.Context, a *app, args []string) error {
-	fs := a.flagSet("db rollback")
-	a.cfg.registerDBFlags(fs)
-	if err := fs.Parse(args); err != nil {
+	if _, err := a.parseFlags(args, nil); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: db rollback takes no arguments, not %q", errUsage, fs.Arg(0))
 	}
 	db, m, err := a.migrator(ctx)
 	if err != nil {
@@ -72,13 +62,8 @@ func runRollback(ctx context.Context, a *app, args []string) error {
 }
 
 func runStatus(ctx context.Context, a *app, args []string) error {
-	fs := a.flagSet("db status")
-	a.cfg.registerDBFlags(fs)
-	if err := fs.Parse(args); err != nil {
+	if _, err := a.parseFlags(args, nil); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: db status takes no arguments, not %q", errUsage, fs.Arg(0))
 	}
 	db, m, err := a.migrator(ctx)
 	if err != nil {
@@ -111,13 +96,8 @@ func runStatus(ctx context.Context, a *app, args []string) error {
 // runDistribute turns a migrated database on a Citus coordinator into the
 // distributed layout (see postgres.DB.Distribute).
 func runDistribute(ctx context.Context, a *app, args []string) error {
-	fs := a.flagSet("db distribute")
-	a.cfg.registerDBFlags(fs)
-	if err := fs.Parse(args); err != nil {
+	if _, err := a.parseFlags(args, nil); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: db distribute takes no arguments, not %q", errUsage, fs.Arg(0))
 	}
 	db, m, err := a.migrator(ctx)
 	if err != nil {
@@ -150,25 +130,26 @@ func runDistribute(ctx context.Context, a *app, args []string) error {
 }
 
 func runCreate(_ context.Context, a *app, args []string) error {
-	fs := a.flagSet("db create")
-	dir := fs.String("dir", "", "the migrations directory (default: postgres/migrations of the source tree containing the working directory)")
-	names, err := parseInterspersed(fs, args)
+	var dir string
+	names, err := a.parseFlags(args, func(fs *flag.FlagSet) {
+		fs.StringVar(&dir, "dir", "", "the migrations directory (default: postgres/migrations of the source tree containing the working directory)")
+	})
 	if err != nil {
 		return err
 	}
 	if len(names) != 1 {
 		return fmt.Errorf("%w: db create NAME (for example: db create add_bans)", errUsage)
 	}
-	if *dir == "" {
+	if dir == "" {
 		wd, err := os.Getwd()
 		if err != nil {
 			return err
 		}
-		if *dir, err = sourceMigrationsDir(wd); err != nil {
+		if dir, err = sourceMigrationsDir(wd); err != nil {
 			return err
 		}
 	}
-	path, err := postgres.CreateMigration(*dir, names[0])
+	path, err := postgres.CreateMigration(dir, names[0])
 	if errors.Is(err, postgres.ErrInvalidMigrationName) {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}

@@ -9,13 +9,8 @@ import (
 )
 
 func runDoctor(ctx context.Context, a *app, args []string) error {
-	fs := a.flagSet("db doctor")
-	a.cfg.registerDBFlags(fs)
-	if err := fs.Parse(args); err != nil {
+	if _, err := a.parseFlags(args, nil); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: db doctor", errUsage)
 	}
 	keys, err := a.encryptionKeys()
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,22 +20,24 @@ import (
 // verify.go); here are the flags, the progress display and the reports.
 
 func runRotateKey(ctx context.Context, a *app, args []string) error {
-	fs := a.flagSet("db rotate-key")
-	a.cfg.registerDBFlags(fs)
-	dryRun := fs.Bool("dry-run", false, "print how many values each key encrypts, and change nothing")
-	batchSize := fs.Int("batch-size", postgres.DefaultBatchSize, "values re-encrypted per transaction (each holds their row locks until it commits)")
-	pause := fs.Duration("pause", 0, "rest between batches, to leave the database room for other load (for example 50ms)")
-	if err := fs.Parse(args); err != nil {
+	var dryRun bool
+	var pause time.Duration
+	batchSize := postgres.DefaultBatchSize
+	if _, err := a.parseFlags(args, func(fs *flag.FlagSet) {
+		fs.BoolVar(&dryRun, "dry-run", false, "print how many values each key encrypts, and change nothing")
+		fs.IntVar(&batchSize, "batch-size", batchSize, "values re-encrypted per transaction (each holds their row locks until it commits)")
+		fs.DurationVar(&pause, "pause", 0, "rest between batches, to leave the database room for other load (for example 50ms)")
+	}); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 || *batchSize < 1 {
-		return fmt.Errorf("%w: db rotate-key [-dry-run] [-batch-size N] [-pause DURATION]", errUsage)
+	if batchSize < 1 {
+		return fmt.Errorf("%w: -batch-size must be at least 1", errUsage)
 	}
 	keys, err := a.requiredKeys()
 	if err != nil {
 		return err
 	}
-	if *dryRun {
+	if dryRun {
 		// Counting reads key identifiers only: the dry run sends no key
 		// (so it works over any connection) and installs nothing.
 		db, err := a.connect(ctx, nil)
@@ -50,7 +53,7 @@ func runRotateKey(ctx context.Context, a *app, args []string) error {
 	}
 	defer db.Close()
 	meter := a.newProgressMeter("re-encrypted")
-	p, err := db.RotateKeys(ctx, postgres.RotateOptions{BatchSize: *batchSize, Pause: *pause, Progress: meter.update})
+	p, err := db.RotateKeys(ctx, postgres.RotateOptions{BatchSize: batchSize, Pause: pause, Progress: meter.update})
 	meter.end()
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("interrupted after re-encrypting %d of %d values: every value is readable; run takaro db rotate-key again to finish", p.Done, p.Total)
@@ -59,7 +62,7 @@ func runRotateKey(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "re-encrypted %d values with the current key %s; no value is left under a previous key\n", p.Done, keys.Current().ID())
-	return nil
+	return a.recordDevKeys(append([]secret{a.cfg.EncryptionKey}, a.cfg.PreviousKeys...))
 }
 
 // printKeyUsage prints, for rotate-key -dry-run, how many values each key
@@ -114,14 +117,14 @@ func (a *app) printKeyUsage(ctx context.Context, db *postgres.DB, keys *postgres
 }
 
 func runVerifyEncryption(ctx context.Context, a *app, args []string) error {
-	fs := a.flagSet("db verify-encryption")
-	a.cfg.registerDBFlags(fs)
-	batchSize := fs.Int("batch-size", postgres.DefaultBatchSize, "values checked per statement")
-	if err := fs.Parse(args); err != nil {
+	batchSize := postgres.DefaultBatchSize
+	if _, err := a.parseFlags(args, func(fs *flag.FlagSet) {
+		fs.IntVar(&batchSize, "batch-size", batchSize, "values checked per statement")
+	}); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 || *batchSize < 1 {
-		return fmt.Errorf("%w: db verify-encryption [-batch-size N]", errUsage)
+	if batchSize < 1 {
+		return fmt.Errorf("%w: -batch-size must be at least 1", errUsage)
 	}
 	db, err := a.openDatabase(ctx, true)
 	if err != nil {
@@ -130,7 +133,7 @@ func runVerifyEncryption(ctx context.Context, a *app, args []string) error {
 	defer db.Close()
 	meter := a.newProgressMeter("checked")
 	res, err := db.VerifyEncryption(ctx, postgres.VerifyOptions{
-		BatchSize: *batchSize,
+		BatchSize: batchSize,
 		Progress:  meter.update,
 		Failure: func(f *postgres.EncryptionFailure) {
 			meter.clear()
@@ -222,20 +225,28 @@ func (m *progressMeter) show() {
 	p := m.last
 	elapsed := time.Since(m.start)
 	rate := float64(p.Done) / elapsed.Seconds()
-	left := "unknown"
-	if rate > 0 {
-		left = time.Duration(float64(max(p.Total-p.Done, 0)) / rate * float64(time.Second)).Round(time.Second).String()
+	left, leftKnown := time.Duration(0), rate > 0
+	if leftKnown {
+		left = time.Duration(float64(max(p.Total-p.Done, 0)) / rate * float64(time.Second))
 	}
 	if m.terminal == nil {
-		m.log.Info("progress", "what", m.verb, "done", p.Done, "total", p.Total,
-			"per_second", int64(rate), "elapsed", elapsed.Round(time.Second).String(), "left", left)
+		// Durations in the log are in milliseconds, like every other.
+		attrs := []any{"what", m.verb, "done", p.Done, "total", p.Total, "per_second", int64(rate), "elapsed_ms", elapsed.Milliseconds()}
+		if leftKnown {
+			attrs = append(attrs, "left_ms", left.Milliseconds())
+		}
+		m.log.Info("progress", attrs...)
 		return
 	}
 	percent := int64(100)
 	if p.Total > 0 {
 		percent = min(100*p.Done/p.Total, 100)
 	}
+	shownLeft := "unknown"
+	if leftKnown {
+		shownLeft = left.Round(time.Second).String()
+	}
 	fmt.Fprintf(m.terminal, "\r\033[K%s %d of %d values (%d%%), %d values/s, %s left",
-		m.verb, p.Done, p.Total, percent, int64(rate), left)
+		m.verb, p.Done, p.Total, percent, int64(rate), shownLeft)
 	m.drawn = true
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	core "github.com/gotakaro/takaro"
 	"github.com/gotakaro/takaro/postgres"
 	"github.com/gotakaro/takaro/postgres/pgtest"
 	"github.com/jackc/pgx/v5"
@@ -219,7 +220,7 @@ func TestProgressMeter(t *testing.T) {
 		t.Errorf("log output %q, want a line at the first update and one at the end", log.String())
 	}
 	for _, l := range lines {
-		if !strings.Contains(l, "elapsed=2s") || !strings.Contains(l, "left=") {
+		if !strings.Contains(l, "elapsed_ms=2") || !strings.Contains(l, "left_ms=") {
 			t.Errorf("log line %q does not say the time taken and left", l)
 		}
 	}
@@ -253,4 +254,58 @@ func TestRotateKeyStopsOnInterrupt(t *testing.T) {
 	}
 	requireContains(t, "interrupted run", o.stderr,
 		"interrupted after re-encrypting "+strconv.FormatInt(done, 10)+" of 2000 values", "run takaro db rotate-key again to finish")
+}
+
+// TestRotateKeyOnTheEmbeddedDefault: values under the generated
+// development key are rotated to a key given in the environment; the
+// development key file then holds the new key and the old one, so that a
+// plain takaro, with nothing configured, still reads every value.
+func TestRotateKeyOnTheEmbeddedDefault(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("creates a PostgreSQL cluster")
+	}
+	ctx := context.Background()
+	dataDir := publicTempDir(t)
+	plain := map[string]string{"TAKARO_DATA_DIR": dataDir}
+	requireExit(t, takaro(t, plain, "db", "migrate"), 0)
+
+	// A game server with connection info, under the generated key.
+	data, err := testApp(t, plain).openDatabase(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := data.CreateDomain(ctx, core.DomainCreate{Name: "rotation"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	asRoot := core.NewContext(ctx, core.Principal{Domain: created.CreatedDomain.ID, UserID: created.RootUser.ID})
+	if _, err := data.CreateGameServer(asRoot, core.GameServerCreate{Name: "game server", Type: core.GameServerMock,
+		ConnectionInfo: `{"host":"host-1","port":1}`}); err != nil {
+		t.Fatal(err)
+	}
+	data.Close()
+	keyFile := filepath.Join(dataDir, "secrets", "encryption-key")
+	devKey, err := os.ReadFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldKey := strings.TrimSpace(string(devKey))
+
+	rotating := maps.Clone(plain)
+	rotating["POSTGRES_ENCRYPTION_KEY"] = pgtest.Key
+	rotating["POSTGRES_ENCRYPTION_KEY_PREVIOUS"] = oldKey
+	o := takaro(t, rotating, "db", "rotate-key")
+	requireExit(t, o, 0)
+	requireContains(t, "rotate-key", o.stdout, "re-encrypted 1 values")
+	keysRequireNoSecret(t, o)
+	if b, err := os.ReadFile(keyFile); err != nil || string(b) != pgtest.Key+"\n"+oldKey+"\n" {
+		t.Fatalf("the development key file holds %d line(s) (%v); want the new key, then the old one", strings.Count(string(b), "\n"), err)
+	}
+	if st, err := os.Stat(keyFile); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("the development key file: %v, %v; want mode 0600", st.Mode(), err)
+	}
+	o = takaro(t, plain, "db", "verify-encryption")
+	requireExit(t, o, 0)
+	requireContains(t, "verify-encryption with nothing configured", o.stdout, "checked 1 encrypted values: every one decrypts")
 }

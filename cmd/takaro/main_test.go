@@ -5,10 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -123,6 +126,18 @@ func takaroWith(t *testing.T, env map[string]string, migrations fs.FS, args ...s
 	defer cancel()
 	code := a.run(ctx, args)
 	return output{code: code, stdout: stdout.String(), stderr: stderr.String()}
+}
+
+// testApp returns the app of a command run in this process with exactly
+// env as its environment, its configuration loaded, logging nowhere.
+func testApp(t *testing.T, env map[string]string) *app {
+	t.Helper()
+	cfg, err := loadConfig(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &app{getenv: func(k string) string { return env[k] }, stdout: io.Discard, stderr: io.Discard,
+		cfg: cfg, log: slog.New(slog.DiscardHandler), migrations: postgres.Migrations()}
 }
 
 // takaroProcess returns takaro as a separate process (this test binary)
@@ -262,38 +277,110 @@ func requireRecorded(t *testing.T, pool *pgxpool.Pool, ms []migration) {
 	}
 }
 
-// TestCommandLine checks the exit statuses of help and of invocations
-// that are wrong before any database work.
+// TestCommandLine checks help, version and the exit statuses of
+// invocations that are wrong before any database work (the database
+// configured here does not exist: reaching it would fail differently).
 func TestCommandLine(t *testing.T) {
 	t.Parallel()
 	env := map[string]string{"POSTGRES_HOST": "/nonexistent", "TAKARO_DATA_DIR": t.TempDir()}
 	for _, tc := range []struct {
 		args   []string
 		code   int
+		stdout string // "" if stdout must be empty
 		stderr string
 	}{
-		{nil, 0, "usage: takaro"},
-		{[]string{"help"}, 0, "db rollback"},
-		{[]string{"--help"}, 0, "db migrate"},
-		{[]string{"nonsense"}, 2, "usage: takaro"},
-		{[]string{"db"}, 2, "usage: takaro"},
-		{[]string{"db:nonsense"}, 2, "usage: takaro"},
-		{[]string{"db", "migrate", "-h"}, 0, "-database-url"},
-		{[]string{"db", "migrate", "-no-such-flag"}, 2, "no-such-flag"},
-		{[]string{"db", "migrate", "now"}, 2, `takes no arguments, not "now"`},
-		{[]string{"db:migrate", "now"}, 2, `takes no arguments, not "now"`},
+		{nil, 0, "usage: takaro", ""},
+		{[]string{"help"}, 0, "db rollback", ""},
+		{[]string{"--help"}, 0, "db migrate", ""},
+		{[]string{"-h"}, 0, "db verify-encryption", ""},
+		{[]string{"help", "serve"}, 0, "-port", ""},
+		{[]string{"help", "db", "migrate"}, 0, "-database-url", ""},
+		{[]string{"help", "nonsense"}, 2, "", `unknown command "nonsense"`},
+		{[]string{"nonsense"}, 2, "", `unknown command "nonsense"`},
+		{[]string{"db"}, 2, "", `unknown command "db"`},
+		{[]string{"db", "nonsense"}, 2, "", `unknown command "db nonsense"`},
+		{[]string{"db:nonsense"}, 2, "", `unknown command "db:nonsense"`},
+		{[]string{"db", "migrate", "-h"}, 0, "-database-url", ""},
+		{[]string{"db", "migrate", "-no-such-flag"}, 2, "", "no-such-flag"},
+		{[]string{"db", "migrate", "now"}, 2, "", `takes no arguments, not "now"`},
+		{[]string{"db:migrate", "now"}, 2, "", `takes no arguments, not "now"`},
 		// Not "roll back three": rollback takes the latest only.
-		{[]string{"db", "rollback", "3"}, 2, `takes no arguments, not "3"`},
-		{[]string{"db:rollback", "3"}, 2, `takes no arguments, not "3"`},
-		{[]string{"db", "status", "all"}, 2, "takes no arguments"},
-		{[]string{"config", "extra"}, 2, "takes no arguments"},
-		{[]string{"config", "-encryption-key-file", "/nonexistent/key"}, 2, "encryption-key-file"},
-		{[]string{"db", "create"}, 2, "db create NAME"},
-		{[]string{"db", "create", "a", "b", "-dir", t.TempDir()}, 2, "db create NAME"},
+		{[]string{"db", "rollback", "3"}, 2, "", `takes no arguments, not "3"`},
+		{[]string{"db:rollback", "3"}, 2, "", `takes no arguments, not "3"`},
+		{[]string{"db", "status", "all"}, 2, "", "takes no arguments"},
+		{[]string{"db", "doctor", "now"}, 2, "", "takes no arguments"},
+		{[]string{"db", "rotate-key", "x"}, 2, "", "takes no arguments"},
+		{[]string{"db", "rotate-key", "-batch-size", "0"}, 2, "", "-batch-size must be at least 1"},
+		{[]string{"serve", "extra"}, 2, "", `takes no arguments, not "extra"`},
+		{[]string{"bench", "extra"}, 2, "", `takes no arguments, not "extra"`},
+		{[]string{"config", "extra"}, 2, "", "takes no arguments"},
+		{[]string{"version", "extra"}, 2, "", "takes no arguments"},
+		{[]string{"config", "-encryption-key-file", "/nonexistent/key"}, 2, "", "encryption-key-file"},
+		{[]string{"db", "create"}, 2, "", "db create NAME"},
+		{[]string{"db", "create", "a", "b", "-dir", t.TempDir()}, 2, "", "db create NAME"},
+		// Flags are checked before any database work.
+		{[]string{"serve", "-port", "0"}, 2, "", "port 0: not a port number"},
+		{[]string{"serve", "-port", "70000"}, 2, "", "port 70000: not a port number"},
+		{[]string{"serve", "-port", "http"}, 2, "", "-port"},
+		{[]string{"db", "status", "-bcrypt-cost", "99"}, 2, "", "bcrypt cost 99"},
+		{[]string{"db", "status", "-connect-timeout", "0s"}, 2, "", "connect timeout 0s"},
+		{[]string{"db", "status", "-pool-size", "0"}, 2, "", "not a pool size"},
 	} {
 		o := takaro(t, env, tc.args...)
-		if o.code != tc.code || !strings.Contains(o.stderr, tc.stderr) {
-			t.Errorf("takaro %q: want exit status %d and %q on stderr, got:\n%s", tc.args, tc.code, tc.stderr, o)
+		if o.code != tc.code || !strings.Contains(o.stderr, tc.stderr) || !strings.Contains(o.stdout, tc.stdout) ||
+			(tc.stdout == "" && o.stdout != "") {
+			t.Errorf("takaro %q: want exit status %d, %q on stdout and %q on stderr, got:\n%s", tc.args, tc.code, tc.stdout, tc.stderr, o)
 		}
 	}
+}
+
+// TestHelp: help lists every command with its summary, and each command's
+// help its flags and the environment variables it reads, on stdout.
+func TestHelp(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"TAKARO_DATA_DIR": t.TempDir()}
+	o := takaro(t, env, "help")
+	requireExit(t, o, 0)
+	for _, c := range commands {
+		requireContains(t, "help", o.stdout, c.name, c.summary)
+	}
+	for _, args := range [][]string{{"help", "serve"}, {"serve", "-h"}, {"serve", "--help"}} {
+		o := takaro(t, env, args...)
+		requireExit(t, o, 0)
+		requireContains(t, strings.Join(args, " "), o.stdout, "usage: takaro serve", "run the REST API server",
+			"-port", "-migrate", "-database-url", "-pool-size", "-connect-timeout",
+			"PORT", "ADMIN_CLIENT_SECRET", "POSTGRES_ENCRYPTION_KEY", "POSTGRES_CONNECTION_STRING", "POSTGRES_POOL_SIZE", "_FILE")
+		if o.stderr != "" {
+			t.Errorf("takaro %q writes to stderr:\n%s", args, o)
+		}
+	}
+	o = takaro(t, env, "help", "db", "create")
+	requireExit(t, o, 0)
+	requireContains(t, "help db create", o.stdout, "usage: takaro db create [flags] NAME", "-dir")
+	if strings.Contains(o.stdout, "POSTGRES_HOST") {
+		t.Errorf("db create reads no database variable, but its help lists them:\n%s", o)
+	}
+	// Even with a configuration that every other command refuses.
+	o = takaro(t, map[string]string{"PORT": "nonsense"}, "help", "serve")
+	requireExit(t, o, 0)
+}
+
+// TestVersion prints the version, the commit and the Go version.
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"version"}, {"--version"}, {"-version"}} {
+		o := takaro(t, nil, args...)
+		requireExit(t, o, 0)
+		requireContains(t, strings.Join(args, " "), o.stdout, "takaro ", "\ncommit ", runtime.Version())
+	}
+}
+
+// TestLoggingLevelErrorListsTheLevels names the valid values.
+func TestLoggingLevelErrorListsTheLevels(t *testing.T) {
+	t.Parallel()
+	o := takaro(t, map[string]string{"LOGGING_LEVEL": "verbose", "TAKARO_DATA_DIR": t.TempDir()}, "config")
+	requireExit(t, o, 1)
+	requireContains(t, "stderr", o.stderr, `LOGGING_LEVEL="verbose"`, "debug, info, warn or error")
+	o = takaro(t, map[string]string{"LOGGING_LEVEL": "DEBUG", "TAKARO_DATA_DIR": t.TempDir()}, "config")
+	requireExit(t, o, 0)
 }

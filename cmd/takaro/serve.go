@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gotakaro/takaro/httpapi"
@@ -25,18 +28,24 @@ const (
 )
 
 func runServe(ctx context.Context, a *app, args []string) error {
-	fs := a.flagSet("serve")
-	a.cfg.registerDBFlags(fs)
-	fs.IntVar(&a.cfg.Port, "port", a.cfg.Port, "HTTP port (PORT)")
-	fs.BoolVar(&a.cfg.Migrate, "migrate", a.cfg.Migrate, "apply pending migrations before serving (TAKARO_MIGRATE)")
-	if err := fs.Parse(args); err != nil {
+	if _, err := a.parseFlags(args, func(fs *flag.FlagSet) {
+		fs.IntVar(&a.cfg.Port, "port", a.cfg.Port, "HTTP port (PORT)")
+		fs.BoolVar(&a.cfg.Migrate, "migrate", a.cfg.Migrate, "apply pending migrations before serving (TAKARO_MIGRATE)")
+	}); err != nil {
 		return err
 	}
+	// Listen first: a port in use should stop serve before it migrates.
+	listener, err := net.Listen("tcp", ":"+strconv.Itoa(a.cfg.Port))
+	if err != nil {
+		return err
+	}
+	defer func() { _ = listener.Close() }() // after serveUntilDone, already closed
 	db, err := a.openServing(ctx)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	a.warnUnconfiguredKeys(ctx, db)
 	cfg, err := a.apiConfig(db)
 	if err != nil {
 		return err
@@ -45,11 +54,37 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	listener, err := net.Listen("tcp", ":"+strconv.Itoa(a.cfg.Port))
-	if err != nil {
-		return err
-	}
 	return a.serveUntilDone(ctx, api.Handler(), listener)
+}
+
+// warnUnconfiguredKeys warns, naming the key identifiers, when stored
+// values are encrypted with keys that are not configured: the API serves,
+// but every read of those values fails until the key is configured.
+func (a *app) warnUnconfiguredKeys(ctx context.Context, db *postgres.DB) {
+	keys, err := a.cfg.keyring()
+	if err != nil || keys == nil {
+		return // openServing has already refused both
+	}
+	usage, err := db.KeyUsage(ctx)
+	if err != nil {
+		a.log.Warn("could not count the encrypted values by key", "error", err.Error())
+		return
+	}
+	var missing []string
+	var values int64
+	for _, u := range usage {
+		if _, ok := keys.Lookup(u.KeyID); !ok {
+			values += u.Values
+			if !slices.Contains(missing, u.KeyID) {
+				missing = append(missing, u.KeyID)
+			}
+		}
+	}
+	if len(missing) > 0 {
+		a.log.Warn("stored values are encrypted with keys that are not configured: reading them fails until each key "+
+			"is set in POSTGRES_ENCRYPTION_KEY_PREVIOUS (takaro db verify-encryption lists them)",
+			"key_ids", strings.Join(missing, ","), "values", values)
+	}
 }
 
 // openServing opens the database for serving the API: with the key, and
@@ -83,7 +118,7 @@ func (a *app) prepareSchema(ctx context.Context, db *postgres.DB) error {
 	}
 	results, err := m.Up(ctx)
 	for _, r := range results {
-		a.log.Info("applied migration", "migration", r.Name, "duration", r.Duration)
+		a.log.Info("applied migration", "migration", r.Name, "duration_ms", float64(r.Duration.Microseconds())/1000)
 	}
 	return err
 }

@@ -67,6 +67,13 @@ type served struct {
 func startServe(t *testing.T, env map[string]string, args ...string) *served {
 	t.Helper()
 	cmd, stdout, stderr := takaroProcess(t, env, append([]string{"serve"}, args...)...)
+	return startServeCmd(t, cmd, stdout, stderr, env)
+}
+
+// startServeCmd is startServe for a prepared takaroProcess (run as another
+// user, say).
+func startServeCmd(t *testing.T, cmd *exec.Cmd, stdout, stderr *bytes.Buffer, env map[string]string) *served {
+	t.Helper()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -122,6 +129,43 @@ func (sv *served) get(path string) (int, error) {
 	defer func() { _ = res.Body.Close() }()
 	_, err = io.Copy(io.Discard, res.Body)
 	return res.StatusCode, err
+}
+
+// postJSON posts body, as JSON, with header, requires a 200 and decodes
+// the response into out (unless out is nil).
+func (sv *served) postJSON(t *testing.T, path string, header http.Header, body, out any) {
+	t.Helper()
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+sv.addr+path, bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = res.Body.Close() }()
+	got, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("POST %s: status %d: %s", path, res.StatusCode, got)
+	}
+	if out != nil {
+		if err := json.Unmarshal(got, out); err != nil {
+			t.Fatalf("POST %s: %v: %s", path, err, got)
+		}
+	}
 }
 
 // signal sends sig to the process.
@@ -336,4 +380,46 @@ func TestServeTimeouts(t *testing.T) {
 	}
 	sv.signal(syscall.SIGTERM)
 	requireExit(t, sv.wait(30*time.Second), 0)
+}
+
+// TestServeListensBeforeMigrating: with its port taken, serve stops before
+// it touches the schema; and a started serve logs the database it uses
+// (never the password) and its version.
+func TestServeListensBeforeMigrating(t *testing.T) {
+	t.Parallel()
+	db := pgtest.NewEmpty(t, true)
+	taken, err := net.Listen("tcp", ":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = taken.Close() }()
+	env := serveEnv(t, db, taken.Addr().(*net.TCPAddr).Port)
+	o := runServeToExit(t, env, "--migrate")
+	requireExit(t, o, 1)
+	requireContains(t, "stderr", o.stderr, "address already in use")
+	if versions := recordedVersions(t, db.Pool(t)); versions != nil {
+		t.Fatalf("serve could not listen, but migrated: %v", versions)
+	}
+
+	env["PORT"] = strconv.Itoa(freePort(t))
+	sv := startServe(t, env, "--migrate")
+	sv.signal(syscall.SIGTERM)
+	o = sv.wait(30 * time.Second)
+	requireExit(t, o, 0)
+	requireContains(t, "stderr", o.stderr, `msg="using the database"`, "server_version=", "pool_size=", "database=")
+}
+
+// TestServeWarnsAboutUnconfiguredKeys: values encrypted with a key that is
+// not configured make serve warn at start, naming the key identifier.
+func TestServeWarnsAboutUnconfiguredKeys(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	db.SeedGameServers(t, pgtest.OtherKey, 1, 3)
+	sv := startServe(t, serveEnv(t, db, freePort(t)))
+	sv.signal(syscall.SIGTERM)
+	o := sv.wait(30 * time.Second)
+	requireExit(t, o, 0)
+	requireContains(t, "stderr", o.stderr, "level=WARN", "keys that are not configured",
+		"key_ids="+keysID(t, pgtest.OtherKey), "values=3")
+	keysRequireNoSecret(t, o)
 }

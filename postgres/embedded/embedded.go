@@ -93,6 +93,9 @@ func Ensure(ctx context.Context, opts Options) (*Cluster, error) {
 	if err := makeOwnedDir(dir, owner); err != nil {
 		return nil, err
 	}
+	if err := checkReachable(dir, owner); err != nil {
+		return nil, err
+	}
 	unlock, err := lockFile(filepath.Join(dir, "lock"))
 	if err != nil {
 		return nil, err
@@ -261,7 +264,11 @@ func hasServerBinaries(dir string) bool {
 }
 
 // owner is the OS account the server runs as; nil means this process's.
-type owner struct{ uid, gid uint32 }
+type owner struct {
+	name     string
+	uid, gid uint32
+	groups   []uint32 // every group it belongs to, gid included
+}
 
 func clusterOwner() (*owner, error) {
 	if os.Geteuid() != 0 {
@@ -275,7 +282,62 @@ func clusterOwner() (*owner, error) {
 	}
 	uid, _ := strconv.ParseUint(u.Uid, 10, 32)
 	gid, _ := strconv.ParseUint(u.Gid, 10, 32)
-	return &owner{uid: uint32(uid), gid: uint32(gid)}, nil
+	o := &owner{name: u.Username, uid: uint32(uid), gid: uint32(gid), groups: []uint32{uint32(gid)}}
+	if ids, err := u.GroupIds(); err == nil {
+		for _, id := range ids {
+			if g, err := strconv.ParseUint(id, 10, 32); err == nil {
+				o.groups = append(o.groups, uint32(g))
+			}
+		}
+	}
+	return o, nil
+}
+
+// checkReachable makes sure that o can enter every directory above dir
+// (dir itself is o's own). Without that, initdb fails with a bare
+// "permission denied"; this error names the directory and the fix.
+func checkReachable(dir string, o *owner) error {
+	if o == nil {
+		return nil // the server runs as this process, which created dir
+	}
+	var above []string
+	for p := filepath.Dir(dir); ; p = filepath.Dir(p) {
+		above = append(above, p)
+		if p == filepath.Dir(p) {
+			break
+		}
+	}
+	for _, p := range slices.Backward(above) { // from / down, so the first obstacle is named
+		st, err := os.Stat(p)
+		if err != nil {
+			return fmt.Errorf("embedded postgres: %w", err)
+		}
+		if !o.canSearch(st) {
+			return fmt.Errorf("embedded postgres: PostgreSQL runs as the %q system user (takaro runs as root), "+
+				"which cannot enter %s (mode %#o), on the way to the cluster in %s. "+
+				"Let it in with `chmod o+x %s`, or choose a data directory it can reach with TAKARO_DATA_DIR",
+				o.name, p, uint32(st.Mode().Perm()), dir, p)
+		}
+	}
+	return nil
+}
+
+// canSearch reports whether o may enter the directory st describes,
+// judged by its mode bits as the kernel does (ACLs aside).
+func (o *owner) canSearch(st os.FileInfo) bool {
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !ok {
+		return true // not a Unix file system: let the server try
+	}
+	perm := st.Mode().Perm()
+	switch {
+	case sys.Uid == o.uid:
+		return perm&0o100 != 0
+	case slices.Contains(o.groups, sys.Gid):
+		return perm&0o010 != 0
+	default:
+		return perm&0o001 != 0
+	}
 }
 
 // makeOwnedDir creates dir (and its parents, traversable by everyone) and

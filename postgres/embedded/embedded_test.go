@@ -82,3 +82,59 @@ func TestFindBinDirSearchOrder(t *testing.T) {
 		t.Fatalf("got %q, %v; want the pg_config directory", dir, err)
 	}
 }
+
+// TestCheckReachable: when the server runs as another user, a directory
+// above the cluster that it cannot enter is named, with the fix, before
+// initdb fails with a bare "permission denied".
+func TestCheckReachable(t *testing.T) {
+	t.Parallel()
+	// t.TempDir()'s parent is private to this user: start from /tmp.
+	root, err := os.MkdirTemp("", "takaro-reachable-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(root) })
+	private := filepath.Join(root, "private")
+	cluster := filepath.Join(private, "takaro", "postgres")
+	if err := os.MkdirAll(cluster, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(private, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// Another account, in none of the directories' groups: only the
+	// "other" permission bits apply to it.
+	stranger := &owner{name: "stranger", uid: uint32(os.Getuid()) + 4242, gid: 4242, groups: []uint32{4242}}
+	err = checkReachable(cluster, stranger)
+	if err == nil {
+		t.Fatalf("a directory with mode 0700 on the way to %s was not reported", cluster)
+	}
+	for _, want := range []string{`"stranger"`, "cannot enter " + private + " (mode 0700)", "chmod o+x " + private, "TAKARO_DATA_DIR"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error does not say %q: %v", want, err)
+		}
+	}
+	if err := os.Chmod(private, 0o711); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkReachable(cluster, stranger); err != nil {
+		t.Fatalf("every directory can be entered now: %v", err)
+	}
+	// The directory's owner and group are judged by their own bits.
+	if err := os.Chmod(private, 0o710); err != nil {
+		t.Fatal(err)
+	}
+	member := &owner{name: "member", uid: stranger.uid, gid: 4242, groups: []uint32{4242, uint32(os.Getgid())}}
+	if err := checkReachable(cluster, member); err != nil {
+		t.Fatalf("a member of the directory's group may enter it: %v", err)
+	}
+	if err := checkReachable(cluster, stranger); err == nil {
+		t.Fatal("mode 0710 lets others in")
+	}
+	if err := checkReachable(cluster, nil); err != nil {
+		t.Fatalf("the process's own account needs no check: %v", err)
+	}
+}
