@@ -11,14 +11,14 @@ import (
 // permissions that the user holds. Its secret is shown once, when it is
 // created, and is stored only as a crypt() hash.
 type APIKey struct {
-	ID          uuid.UUID  `json:"id"`
-	CreatedAt   time.Time  `json:"createdAt"`
-	Name        string     `json:"name"`
-	UserID      uuid.UUID  `json:"userId"`
-	Permissions []string   `json:"permissions"`
-	ExpiresAt   *time.Time `json:"expiresAt"`
-	RevokedAt   *time.Time `json:"revokedAt"`
-	LastUsedAt  *time.Time `json:"lastUsedAt"`
+	ID          uuid.UUID `json:"id"`
+	CreatedAt   Time      `json:"createdAt"`
+	Name        string    `json:"name"`
+	UserID      uuid.UUID `json:"userId"`
+	Permissions []string  `json:"permissions"`
+	ExpiresAt   *Time     `json:"expiresAt"`
+	RevokedAt   *Time     `json:"revokedAt"`
+	LastUsedAt  *Time     `json:"lastUsedAt"`
 }
 
 // APIKeyCreate is the input for creating an API key.

@@ -34,3 +34,19 @@ func PrincipalFrom(ctx context.Context) (Principal, error) {
 	}
 	return p, nil
 }
+
+type clientAddressKey struct{}
+
+// WithClientAddress returns a copy of ctx that carries the network address
+// of the client a request came from, which failed authentication attempts
+// are throttled by.
+func WithClientAddress(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, clientAddressKey{}, addr)
+}
+
+// ClientAddress returns the client address carried by ctx, or "" (one
+// shared address for all work that did not come from a client).
+func ClientAddress(ctx context.Context) string {
+	addr, _ := ctx.Value(clientAddressKey{}).(string)
+	return addr
+}

@@ -3,7 +3,6 @@ package takaro
 import (
 	"context"
 	"regexp"
-	"time"
 )
 
 // DomainState says whether a domain's users may use the API.
@@ -15,6 +14,11 @@ const (
 	DomainDisabled    DomainState = "DISABLED"
 	DomainMaintenance DomainState = "MAINTENANCE"
 )
+
+// EnumValues lists the states, for the API's documentation.
+func (DomainState) EnumValues() []string {
+	return []string{string(DomainActive), string(DomainDisabled), string(DomainMaintenance)}
+}
 
 // Valid reports whether s is one of the known states.
 func (s DomainState) Valid() bool {
@@ -32,8 +36,8 @@ func ValidDomainID(id string) bool { return domainIDPattern.MatchString(id) }
 // Domain is a tenant. Every tenant-owned row references exactly one domain.
 type Domain struct {
 	ID                   string      `json:"id"`
-	CreatedAt            time.Time   `json:"createdAt"`
-	UpdatedAt            time.Time   `json:"updatedAt"`
+	CreatedAt            Time        `json:"createdAt"`
+	UpdatedAt            Time        `json:"updatedAt"`
 	Name                 string      `json:"name"`
 	ExternalReference    *string     `json:"externalReference"`
 	State                DomainState `json:"state"`
@@ -45,6 +49,10 @@ type Domain struct {
 	MaxVariables         int         `json:"maxVariables"`
 	MaxModules           int         `json:"maxModules"`
 	MaxFunctionsInModule int         `json:"maxFunctionsInModule"`
+	// ServerRegistrationToken lets a game server register itself in the
+	// domain. It is shown only to the admin API and to callers who may
+	// manage game servers; searches never show it.
+	ServerRegistrationToken *string `json:"serverRegistrationToken,omitempty"`
 }
 
 // DomainLimits are the per-domain quotas. A nil field keeps the current (or
@@ -146,4 +154,15 @@ type DomainService interface {
 	// DeleteDomain disables a domain, or with hard removes it and, through
 	// the database's cascades, every row it owns. Errors: CodeNotFound.
 	DeleteDomain(ctx context.Context, id string, hard bool) error
+	// RegistrationToken returns a domain's server-registration token; nil
+	// when it has none yet (a domain created before tokens existed, until
+	// one is regenerated).
+	RegistrationToken(ctx context.Context, domain string) (*string, error)
+	// ResolveRegistrationToken returns the domain of a server-registration
+	// token. Errors: CodeNotFound when no domain has it or the domain is
+	// disabled; CodeValidation for an empty or overlong token.
+	ResolveRegistrationToken(ctx context.Context, token string) (*Domain, error)
+	// RegenerateRegistrationToken gives the domain in ctx's principal a new
+	// server-registration token; the old one stops resolving at once.
+	RegenerateRegistrationToken(ctx context.Context) error
 }

@@ -3,6 +3,7 @@ package takaro
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code classifies an error for every layer above the data core. The values
@@ -12,13 +13,22 @@ type Code string
 
 // Error codes. Each maps to exactly one HTTP status in httpapi.
 const (
-	CodeValidation   Code = "ValidationError"     // malformed input: a field is missing, too long, of the wrong type or unknown
-	CodeBadRequest   Code = "BadRequestError"     // well-formed input that a business rule refuses
-	CodeUnauthorized Code = "UnauthorizedError"   // no valid credentials
-	CodeForbidden    Code = "ForbiddenError"      // valid credentials without the permission
-	CodeNotFound     Code = "NotFoundError"       // no such row in the caller's domain
-	CodeConflict     Code = "ConflictError"       // a unique key is already taken
-	CodeInternal     Code = "InternalServerError" // a bug or an outage; never shown in detail
+	CodeValidation      Code = "ValidationError"      // malformed input: a field is missing, too long, of the wrong type or unknown
+	CodeBadRequest      Code = "BadRequestError"      // well-formed input that a business rule refuses
+	CodeUnauthorized    Code = "UnauthorizedError"    // no valid credentials
+	CodeForbidden       Code = "ForbiddenError"       // valid credentials without the permission
+	CodeNotFound        Code = "NotFoundError"        // no such row in the caller's domain
+	CodeConflict        Code = "ConflictError"        // a unique key is already taken
+	CodeTooManyRequests Code = "TooManyRequestsError" // too many failed attempts lately; RetryAfter says when to try again
+	CodeInternal        Code = "InternalServerError"  // a bug or an outage; never shown in detail
+	// CodeUnavailable: the database is unreachable or did not answer within
+	// the statement timeout. The request may be retried.
+	CodeUnavailable Code = "ServiceUnavailableError"
+	// CodeUnsupportedMediaType: a request body that is not JSON.
+	CodeUnsupportedMediaType Code = "UnsupportedMediaTypeError"
+	// CodeNotImplemented answers what this data core deliberately does not
+	// do: running module code or talking to a game server.
+	CodeNotImplemented Code = "NotImplementedError"
 )
 
 // Error is an error meant to be shown to the caller. Message is written for
@@ -29,13 +39,17 @@ type Error struct {
 	Message string
 	// Details names the offending fields of a validation error.
 	Details []FieldError
-	Err     error
+	// RetryAfter, with CodeTooManyRequests, is how long the caller should
+	// wait before trying again.
+	RetryAfter time.Duration
+	Err        error
 }
 
-// FieldError names one invalid input field and why it is invalid.
+// FieldError names one invalid input field, by its path
+// ("permissions[0].permissionId"), and why it is invalid.
 type FieldError struct {
-	Field   string `json:"property"`
-	Message string `json:"message"`
+	Field   string
+	Message string
 }
 
 func (e *Error) Error() string {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
-	"time"
 
 	"github.com/google/uuid"
 )
@@ -34,7 +33,22 @@ const (
 	EventAPIKeyRevoked      EventName = "api-key-revoked"
 	EventSettingsSet        EventName = "settings-set"
 	EventPlayerLinked       EventName = "player-linked"
+	EventPlayerNewName      EventName = "player-new-name-detected"
+	EventPlayerNewIP        EventName = "player-new-ip-detected"
 	EventServerStatusChange EventName = "server-status-changed"
+	EventModuleCreated      EventName = "module-created"
+	EventModuleUpdated      EventName = "module-updated"
+	EventModuleDeleted      EventName = "module-deleted"
+	EventModuleInstalled    EventName = "module-installed"
+	EventModuleUninstalled  EventName = "module-uninstalled"
+	EventCommandExecuted    EventName = "command-executed"
+	EventHookExecuted       EventName = "hook-executed"
+	EventCronJobExecuted    EventName = "cronjob-executed"
+	EventCurrencyAdded      EventName = "currency-added"
+	EventCurrencyDeducted   EventName = "currency-deducted"
+	EventCurrencyResetAll   EventName = "currency-reset-all"
+	EventPlayerBanned       EventName = "player-banned"
+	EventPlayerUnbanned     EventName = "player-unbanned"
 )
 
 // EventNames is every event name the events table accepts: the reference
@@ -56,6 +70,15 @@ var EventNames = []EventName{
 	"user-created", "user-updated", "user-deleted", "api-key-created", "api-key-revoked",
 }
 
+// EnumValues lists the event names, for the API's documentation.
+func (EventName) EnumValues() []string {
+	out := make([]string, len(EventNames))
+	for i, n := range EventNames {
+		out[i] = string(n)
+	}
+	return out
+}
+
 // Valid reports whether n is a known event name.
 func (n EventName) Valid() bool { return slices.Contains(EventNames, n) }
 
@@ -63,8 +86,8 @@ func (n EventName) Valid() bool { return slices.Contains(EventNames, n) }
 // keys: events outlive the rows they describe.
 type Event struct {
 	ID             uuid.UUID       `json:"id"`
-	CreatedAt      time.Time       `json:"createdAt"`
-	UpdatedAt      time.Time       `json:"updatedAt"`
+	CreatedAt      Time            `json:"createdAt"`
+	UpdatedAt      Time            `json:"updatedAt"`
 	EventName      EventName       `json:"eventName"`
 	PlayerID       *uuid.UUID      `json:"playerId"`
 	GameserverID   *uuid.UUID      `json:"gameserverId"`

@@ -3,7 +3,6 @@ package takaro
 import (
 	"context"
 	"encoding/json"
-	"time"
 
 	"github.com/google/uuid"
 )
@@ -20,12 +19,37 @@ const (
 )
 
 // Valid reports whether t is a known type.
+// EnumValues lists the types, for the API's documentation.
+func (GameServerType) EnumValues() []string {
+	return []string{string(GameServerMock), string(GameServerRust), string(GameServerSevenDaysToDie), string(GameServerGeneric)}
+}
+
 func (t GameServerType) Valid() bool {
 	switch t {
 	case GameServerMock, GameServerRust, GameServerSevenDaysToDie, GameServerGeneric:
 		return true
 	}
 	return false
+}
+
+// GameServerTypeInfo describes a game server type for clients: the JSON
+// Schema (as text) of the connection info a server of the type needs.
+type GameServerTypeInfo struct {
+	Type                 GameServerType `json:"type"`
+	ConnectionInfoSchema string         `json:"connectionInfoSchema"`
+}
+
+// GameServerTypes lists the types clients may offer, with the reference's
+// connection-info schemas, in the reference's order.
+var GameServerTypes = []GameServerTypeInfo{
+	{GameServerSevenDaysToDie, `{"$schema":"http://json-schema.org/draft-07/schema#","title":"SdtdConnectionInfo","type":"object",` +
+		`"properties":{"host":{"type":"string"},"adminUser":{"type":"string"},"adminToken":{"type":"string"},"useTls":{"type":"boolean"},` +
+		`"useCPM":{"type":"boolean","default":false},"useLegacy":{"type":"boolean","default":false}},"required":["host","adminUser","adminToken","useTls"]}`},
+	{GameServerRust, `{"$schema":"http://json-schema.org/draft-07/schema#","title":"RustConnectionInfo","type":"object",` +
+		`"properties":{"host":{"type":"string"},"rconPort":{"type":"number"},"rconPassword":{"type":"string"},` +
+		`"useTls":{"type":"boolean","default":false}},"required":["host","rconPort","rconPassword","useTls"]}`},
+	{GameServerGeneric, `{"type":"object","properties":{},"required":[]}`},
+	{GameServerMock, `{"type":"object","properties":{},"required":[]}`},
 }
 
 // GameServer is a game server managed by a domain.
@@ -35,9 +59,9 @@ func (t GameServerType) Valid() bool {
 // decrypted; ciphertext never appears here.
 type GameServer struct {
 	ID             uuid.UUID       `json:"id"`
-	CreatedAt      time.Time       `json:"createdAt"`
-	UpdatedAt      time.Time       `json:"updatedAt"`
-	DeletedAt      *time.Time      `json:"deletedAt"`
+	CreatedAt      Time            `json:"createdAt"`
+	UpdatedAt      Time            `json:"updatedAt"`
+	DeletedAt      *Time           `json:"deletedAt"`
 	Name           string          `json:"name"`
 	Type           GameServerType  `json:"type"`
 	ConnectionInfo json.RawMessage `json:"connectionInfo,omitempty"`

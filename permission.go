@@ -1,8 +1,6 @@
 package takaro
 
 import (
-	"time"
-
 	"github.com/google/uuid"
 )
 
@@ -10,8 +8,8 @@ import (
 // stable across installations; its id is not.
 type Permission struct {
 	ID              uuid.UUID  `json:"id"`
-	CreatedAt       time.Time  `json:"createdAt"`
-	UpdatedAt       time.Time  `json:"updatedAt"`
+	CreatedAt       Time       `json:"createdAt"`
+	UpdatedAt       Time       `json:"updatedAt"`
 	Permission      string     `json:"permission"`
 	FriendlyName    string     `json:"friendlyName"`
 	Description     string     `json:"description"`

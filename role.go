@@ -2,7 +2,7 @@ package takaro
 
 import (
 	"context"
-	"time"
+	"encoding/json"
 
 	"github.com/google/uuid"
 )
@@ -20,8 +20,8 @@ const (
 // Role is a named set of permissions within a domain.
 type Role struct {
 	ID                  uuid.UUID        `json:"id"`
-	CreatedAt           time.Time        `json:"createdAt"`
-	UpdatedAt           time.Time        `json:"updatedAt"`
+	CreatedAt           Time             `json:"createdAt"`
+	UpdatedAt           Time             `json:"updatedAt"`
 	Name                string           `json:"name"`
 	System              bool             `json:"system"`
 	LinkedDiscordRoleID *string          `json:"linkedDiscordRoleId"`
@@ -31,8 +31,8 @@ type Role struct {
 // RolePermission is one permission granted by a role.
 type RolePermission struct {
 	ID           uuid.UUID  `json:"id"`
-	CreatedAt    time.Time  `json:"createdAt"`
-	UpdatedAt    time.Time  `json:"updatedAt"`
+	CreatedAt    Time       `json:"createdAt"`
+	UpdatedAt    Time       `json:"updatedAt"`
 	RoleID       uuid.UUID  `json:"roleId"`
 	PermissionID uuid.UUID  `json:"permissionId"`
 	Count        int        `json:"count"`
@@ -108,17 +108,34 @@ func validateDiscordRoleID(id *string) error {
 }
 
 // RoleAssignment gives a role to a user or a player, optionally only on one
-// game server (players) and optionally until an expiry time.
+// game server (players) and optionally until an expiry time. The implicit
+// assignment of the system role User (to every user) or Player (to every
+// player) has no id and no times.
 type RoleAssignment struct {
-	ID           uuid.UUID  `json:"id"`
-	CreatedAt    time.Time  `json:"createdAt"`
-	UpdatedAt    time.Time  `json:"updatedAt"`
+	ID           uuid.UUID  `json:"id,omitzero"`
+	CreatedAt    Time       `json:"createdAt,omitzero"`
+	UpdatedAt    Time       `json:"updatedAt,omitzero"`
 	UserID       *uuid.UUID `json:"userId,omitempty"`
 	PlayerID     *uuid.UUID `json:"playerId,omitempty"`
 	RoleID       uuid.UUID  `json:"roleId"`
 	GameServerID *uuid.UUID `json:"gameServerId,omitempty"`
-	ExpiresAt    *time.Time `json:"expiresAt"`
+	ExpiresAt    *Time      `json:"expiresAt"`
 	Role         Role       `json:"role"`
+}
+
+// MarshalJSON writes an implicit assignment the way the reference lists
+// it: the holder, the role's id and the role, nothing else.
+func (a RoleAssignment) MarshalJSON() ([]byte, error) {
+	type assignment RoleAssignment
+	if a.ID != uuid.Nil {
+		return json.Marshal(assignment(a))
+	}
+	return json.Marshal(struct {
+		UserID   *uuid.UUID `json:"userId,omitempty"`
+		PlayerID *uuid.UUID `json:"playerId,omitempty"`
+		RoleID   uuid.UUID  `json:"roleId"`
+		Role     Role       `json:"role"`
+	}{a.UserID, a.PlayerID, a.RoleID, a.Role})
 }
 
 // RoleService manages the roles of the domain in the context's Principal.

@@ -12,6 +12,18 @@ const (
 	MaxLimit     = 1000
 )
 
+// The cost bounds of one search: more is a validation error. Every filter
+// value and search term becomes a condition (an ILIKE pattern for a term;
+// 5,000 of them once cost 20 s of database time), every extension a
+// subquery per row.
+const (
+	// MaxSearchTerms bounds the values of all filters and search terms
+	// together.
+	MaxSearchTerms = 100
+	// MaxExtend bounds the entries of extend.
+	MaxExtend = 10
+)
+
 // Query is the body of every POST /<resource>/search request.
 //
 // Semantics (implemented by the postgres package, strictly):
@@ -37,6 +49,14 @@ type Query struct {
 	SortBy        string            `json:"sortBy,omitempty"`
 	SortDirection string            `json:"sortDirection,omitempty"`
 	Extend        []string          `json:"extend,omitempty"`
+}
+
+// SearchFields is what the search of one resource accepts, for the API's
+// documentation: the fields of filters, search, greaterThan and lessThan
+// (Range), sortBy and extend, and the values of enum fields.
+type SearchFields struct {
+	Filters, Search, Range, Sort, Extend []string
+	Enums                                map[string][]string
 }
 
 // Values is the list of values of one filter or search key. On the wire it

@@ -37,8 +37,8 @@ type PlayerLocation struct {
 	Y            float64   `json:"y"`
 	Z            float64   `json:"z"`
 	Dimension    *string   `json:"dimension"`
-	CreatedAt    time.Time `json:"createdAt"`
-	UpdatedAt    time.Time `json:"updatedAt"`
+	CreatedAt    Time      `json:"createdAt"`
+	UpdatedAt    Time      `json:"updatedAt"`
 }
 
 // LocationSample is one observed position of a player on a game server.

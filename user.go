@@ -17,16 +17,18 @@ const MaxPasswordBytes = 72
 // e-mail address may have a separate user (with its own password) in several
 // domains; nothing links them.
 type User struct {
-	ID              uuid.UUID        `json:"id"`
-	CreatedAt       time.Time        `json:"createdAt"`
-	UpdatedAt       time.Time        `json:"updatedAt"`
-	Name            string           `json:"name"`
-	Email           string           `json:"email"`
-	DiscordID       *string          `json:"discordId"`
-	LastSeen        time.Time        `json:"lastSeen"`
-	PlayerID        *uuid.UUID       `json:"playerId"`
-	IsDashboardUser bool             `json:"isDashboardUser"`
-	Roles           []RoleAssignment `json:"roles"`
+	ID              uuid.UUID  `json:"id"`
+	CreatedAt       Time       `json:"createdAt"`
+	UpdatedAt       Time       `json:"updatedAt"`
+	Name            string     `json:"name"`
+	Email           string     `json:"email"`
+	DiscordID       *string    `json:"discordId"`
+	LastSeen        Time       `json:"lastSeen"`
+	PlayerID        *uuid.UUID `json:"playerId"`
+	IsDashboardUser bool       `json:"isDashboardUser"`
+	// Roles are the user's current roles, followed by the implicit system
+	// role User that every user holds.
+	Roles []RoleAssignment `json:"roles"`
 
 	// Player is the linked player, present only when a search asks for it
 	// with extend "player" (and the user is linked).
@@ -97,6 +99,11 @@ type UserService interface {
 	// dashboard user would exceed the domain's maxUsers; CodeConflict for a
 	// taken e-mail address.
 	CreateUser(ctx context.Context, in UserCreate) (*User, error)
+	// InviteUser returns the user with the e-mail address, or creates a
+	// dashboard user named after it with no password (who cannot log in
+	// until one is set). Errors: CodeValidation; CodeBadRequest when
+	// maxUsers would be exceeded.
+	InviteUser(ctx context.Context, email string) (*User, error)
 	// FindUserByID returns a user with their current role assignments.
 	// Errors: CodeNotFound.
 	FindUserByID(ctx context.Context, id uuid.UUID) (*User, error)

@@ -3,6 +3,7 @@ package takaro
 import (
 	"context"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 )
@@ -14,11 +15,11 @@ const MaxVariableValue = 131072
 // server, a player and a module. A scope holds each key once.
 type Variable struct {
 	ID           uuid.UUID  `json:"id"`
-	CreatedAt    time.Time  `json:"createdAt"`
-	UpdatedAt    time.Time  `json:"updatedAt"`
+	CreatedAt    Time       `json:"createdAt"`
+	UpdatedAt    Time       `json:"updatedAt"`
 	Key          string     `json:"key"`
 	Value        string     `json:"value"`
-	ExpiresAt    *time.Time `json:"expiresAt"`
+	ExpiresAt    *Time      `json:"expiresAt"`
 	GameServerID *uuid.UUID `json:"gameServerId"`
 	PlayerID     *uuid.UUID `json:"playerId"`
 	ModuleID     *uuid.UUID `json:"moduleId"`
@@ -66,6 +67,11 @@ func validateVariable(key *string, value string) error {
 		if err := validateLength("key", *key, 1, 255); err != nil {
 			return err
 		}
+	}
+	// An oversized value is the reference's BadRequestError "Invalid data
+	// provided" (its database refuses it), which its clients expect.
+	if utf8.RuneCountInString(value) > MaxVariableValue {
+		return Errorf(CodeBadRequest, "Invalid data provided")
 	}
 	return validateLength("value", value, 0, MaxVariableValue)
 }

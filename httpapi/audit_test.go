@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/gotakaro/takaro"
 )
 
@@ -167,7 +168,7 @@ func TestAssignRoleAcrossDomains(t *testing.T) {
 	s.do(http.MethodPost, "/role/search", map[string]any{}, b.login(userB)).expect(t, http.StatusForbidden, "ForbiddenError")
 	var u takaro.User
 	s.do(http.MethodGet, "/user/"+userB.ID, nil, b.root()).expect(t, http.StatusOK).decode(t, &u)
-	if len(u.Roles) != 0 {
-		t.Errorf("B's user has roles: %+v", u.Roles)
+	if len(u.Roles) != 1 || u.Roles[0].ID != uuid.Nil || u.Roles[0].Role.Name != takaro.RoleUser {
+		t.Errorf("B's user has roles beyond the implicit User: %+v", u.Roles)
 	}
 }

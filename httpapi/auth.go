@@ -3,6 +3,7 @@ package httpapi
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -48,6 +49,17 @@ func (s *Server) checkAdmin(r *http.Request) error {
 		return errNotAuthorized
 	}
 	return nil
+}
+
+// clientAddress is the address failed authentication attempts are
+// throttled by: the peer's IP address. X-Forwarded-For is not trusted, as
+// any client can send it; behind a proxy, all its clients share the
+// proxy's address.
+func clientAddress(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
 }
 
 // authenticate resolves the request's credential. Any failure is the same
@@ -130,7 +142,9 @@ func (s *Server) signDomainToken(domain string, userID uuid.UUID, now time.Time)
 }
 
 // parseDomainToken verifies a domain token's signature, algorithm, issuer,
-// audience and expiry.
+// audience and expiry, and refuses one issued in the future: this server
+// never signs such a token, so it was forged with a leaked secret or
+// signed by a host whose clock runs ahead.
 func (s *Server) parseDomainToken(text string) (*domainClaims, error) {
 	if len(s.cfg.JWTSecret) == 0 {
 		return nil, errNotAuthorized
@@ -138,7 +152,7 @@ func (s *Server) parseDomainToken(text string) (*domainClaims, error) {
 	var claims domainClaims
 	_, err := jwt.ParseWithClaims(text, &claims, func(*jwt.Token) (any, error) { return s.cfg.JWTSecret, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithIssuer(tokenIssuer),
-		jwt.WithAudience(tokenIssuer), jwt.WithExpirationRequired())
+		jwt.WithAudience(tokenIssuer), jwt.WithExpirationRequired(), jwt.WithIssuedAt())
 	if err != nil || !takaro.ValidDomainID(claims.DomainID) {
 		return nil, errNotAuthorized
 	}

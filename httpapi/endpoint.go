@@ -7,12 +7,14 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/gotakaro/takaro"
@@ -46,6 +48,12 @@ type endpoint struct {
 	body  reflect.Type // nil: no request body
 	out   reflect.Type // the response's data
 	page  bool         // out is a list, with meta.page, meta.limit, meta.total
+	// searches names the resource a search endpoint searches, whose
+	// fields the document lists (Config.SearchFields).
+	searches string
+	// notImplemented marks a route that answers 501 once its request is
+	// checked (see triggerHandler).
+	notImplemented bool
 	// handle runs the endpoint; its result is the response's data.
 	handle func(r *request) (any, error)
 }
@@ -87,11 +95,19 @@ func bodyHandler[In, Out any](method, path, summary, tag string, fn func(r *requ
 
 // searchHandler returns a POST …/search endpoint over a page of T.
 func searchHandler[T any](path, summary, tag string, fn func(ctx context.Context, q takaro.Query) (*takaro.Page[T], error)) endpoint {
+	return pageHandler(path, summary, tag, func(r *request, q takaro.Query) (*takaro.Page[T], error) {
+		return fn(r.Context(), q)
+	})
+}
+
+// pageHandler returns a POST endpoint that takes a search query and
+// answers a page of T.
+func pageHandler[T any](path, summary, tag string, fn func(r *request, q takaro.Query) (*takaro.Page[T], error)) endpoint {
 	e := bodyHandler(http.MethodPost, path, summary, tag, func(r *request, q *takaro.Query) (*takaro.Page[T], error) {
 		if err := pagingFromQueryString(r.Request, q); err != nil {
 			return nil, err
 		}
-		return fn(r.Context(), *q)
+		return fn(r, *q)
 	})
 	e.out = reflect.TypeFor[[]T]()
 	e.page = true
@@ -109,6 +125,8 @@ func (e endpoint) need(perms ...string) endpoint {
 	e.permissions = append(e.permissions, perms...)
 	return e
 }
+
+func (e endpoint) searchOf(resource string) endpoint { e.searches = resource; return e }
 
 func (e endpoint) inAnyDomainState() endpoint { e.anyDomainState = true; return e }
 
@@ -143,18 +161,33 @@ func (e endpoint) isText(name string) bool {
 	return false
 }
 
-// checkPathParams validates the UUID path parameters.
+// checkPathParams validates the path parameters: UUIDs must be UUIDs, and
+// no text parameter can name a row when it is not UTF-8 or holds NUL, which
+// no stored id does (and PostgreSQL could not even compare).
 func (e endpoint) checkPathParams(r *http.Request) error {
 	for _, name := range e.pathParams() {
+		v := r.PathValue(name)
 		if e.isText(name) {
+			if takaro.CheckText(name, v) != nil {
+				return takaro.Errorf(takaro.CodeNotFound, "%s not found", name)
+			}
 			continue
 		}
-		v := r.PathValue(name)
 		if _, err := uuid.Parse(v); err != nil || len(v) != 36 {
 			return takaro.Invalid(name, "must be a UUID")
 		}
 	}
 	return nil
+}
+
+// pathInput is the request's path parameters, what a validation error
+// about one of them describes.
+func (e endpoint) pathInput(r *http.Request) map[string]any {
+	in := map[string]any{}
+	for _, name := range e.pathParams() {
+		in[name] = r.PathValue(name)
+	}
+	return in
 }
 
 // pagingFromQueryString lets page and limit come from the query string, as
@@ -183,21 +216,33 @@ const maxBodyBytes = 1 << 20
 // errBodyTooLarge becomes 413.
 var errBodyTooLarge = takaro.Errorf(takaro.CodeBadRequest, "Request body is larger than 1 MB")
 
-// decodeBody reads the JSON body into a new value of t. Unknown properties,
-// missing required properties and values of the wrong type are validation
-// errors that name the property, at every depth; malformed JSON is a bad
-// request.
-func decodeBody(r *http.Request, t reflect.Type) (any, error) {
+// decodeBody reads the JSON body into a new value of t, and also returns
+// it as plain JSON values (nil when it is not JSON) for the details of
+// validation errors. Unknown properties, missing required properties and
+// values of the wrong type are validation errors that name the property,
+// at every depth; malformed JSON is a bad request.
+func decodeBody(r *http.Request, t reflect.Type) (v, raw any, err error) {
 	data, err := io.ReadAll(r.Body) // limited to maxBodyBytes by the middleware
 	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		return nil, errBodyTooLarge
+		return nil, nil, errBodyTooLarge
 	}
 	if err != nil {
-		return nil, takaro.Errorf(takaro.CodeBadRequest, "Could not read the request body")
+		return nil, nil, takaro.Errorf(takaro.CodeBadRequest, "Could not read the request body")
 	}
 	if len(strings.TrimSpace(string(data))) == 0 {
 		data = []byte("{}")
+	} else if err := checkContentType(r.Header.Get("Content-Type")); err != nil {
+		return nil, nil, err
 	}
+	if json.Unmarshal(data, &raw) != nil {
+		raw = nil
+	}
+	v, err = decodeInto(data, t)
+	return v, raw, err
+}
+
+// decodeInto decodes data, a JSON body, into a new value of t.
+func decodeInto(data []byte, t reflect.Type) (any, error) {
 	// Property names must match exactly: encoding/json would also take
 	// "GAMESERVERID" for gameServerId, which the document does not allow.
 	objects := bodyObjects(data, t, "", nil)
@@ -216,7 +261,85 @@ func decodeBody(r *http.Request, t reflect.Type) (any, error) {
 	if err := checkRequired(objects); err != nil {
 		return nil, err
 	}
+	if err := checkStorable(v.Elem(), ""); err != nil {
+		return nil, err
+	}
 	return v.Interface(), nil
+}
+
+// checkContentType accepts a JSON body: application/json or a +json type,
+// with any parameters. A body without a Content-Type is read as JSON too,
+// as clients that send JSON by default (and the reference's own) may omit
+// it; any other declared type is refused rather than guessed at.
+func checkContentType(header string) error {
+	if header == "" {
+		return nil
+	}
+	mediaType, _, err := mime.ParseMediaType(header)
+	if err == nil && (mediaType == "application/json" || strings.HasSuffix(mediaType, "+json")) {
+		return nil
+	}
+	return takaro.Errorf(takaro.CodeUnsupportedMediaType, "Content-Type must be application/json")
+}
+
+// checkStorable walks a decoded body and refuses, naming the property, any
+// value the database would refuse or could not give back unchanged (see
+// takaro.CheckText, CheckInt, CheckTime): a string with NUL, an integer
+// beyond 32 bits, a time outside years 1 to 9999. Raw JSON (event meta,
+// connection info) is walked too, its member names included, because
+// jsonb refuses NUL as well. Checking here, once for every body, keeps
+// such values from reaching any handler.
+func checkStorable(v reflect.Value, path string) error {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return nil
+		}
+		return checkStorable(v.Elem(), path)
+	case reflect.String:
+		return takaro.CheckText(cmp.Or(path, "body"), v.String())
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return takaro.CheckInt(cmp.Or(path, "body"), v.Int())
+	case reflect.Struct:
+		switch v.Type() {
+		case timeType:
+			return takaro.CheckTime(path, v.Interface().(time.Time))
+		case uuidType:
+			return nil
+		}
+		for _, f := range jsonFields(v.Type()) {
+			if err := checkStorable(v.FieldByIndex(f.index), joinPath(path, f.name)); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		if v.Type() == rawMessageType {
+			// The decoder has checked that it is JSON.
+			var doc any
+			if v.Len() > 0 && json.Unmarshal(v.Bytes(), &doc) == nil {
+				return checkStorable(reflect.ValueOf(&doc).Elem(), path)
+			}
+			return nil
+		}
+		for i := range v.Len() {
+			if err := checkStorable(v.Index(i), path+"["+strconv.Itoa(i)+"]"); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		keys := v.MapKeys()
+		slices.SortFunc(keys, func(a, b reflect.Value) int { return cmp.Compare(a.String(), b.String()) })
+		for _, k := range keys {
+			// A bad name is blamed on its object: echoing it would not help.
+			if err := takaro.CheckText(cmp.Or(path, "body"), k.String()); err != nil {
+				return err
+			}
+			if err := checkStorable(v.MapIndex(k), joinPath(path, k.String())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // unknownProperty is the reference's error for a property a body may not

@@ -10,7 +10,7 @@ import (
 func (s *Server) eventRoutes() []endpoint {
 	c := s.cfg
 	return []endpoint{
-		searchHandler("/event/search", "Search the audit log", "Event", c.Events.FindEvents).need(takaro.PermReadEvents),
+		searchHandler("/event/search", "Search the audit log", "Event", c.Events.FindEvents).searchOf("events").need(takaro.PermReadEvents),
 		handler(http.MethodGet, "/event/{id}", "Get an event", "Event", func(r *request) (*takaro.Event, error) {
 			return c.Events.FindEventByID(r.Context(), r.idParam("id"))
 		}).need(takaro.PermReadEvents),

@@ -69,11 +69,14 @@ func newTestServerOn(t testing.TB, db *postgres.DB, opts ...func(*httpapi.Config
 	t.Helper()
 	logs := &syncBuffer{}
 	cfg := httpapi.Config{
-		Domains: db, Users: db, Roles: db, GameServers: db, Players: db, Variables: db, Events: db, Tracking: db, Auth: db,
-		Ready:       db.Ping,
-		AdminSecret: testAdminSecret,
-		JWTSecret:   []byte(testJWTSecret),
-		Logger:      slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Domains: db, Users: db, Roles: db, GameServers: db, Players: db, Variables: db, Events: db, Settings: db, Tracking: db, Auth: db,
+		Modules: db, Commands: db, Hooks: db, CronJobs: db, Functions: db,
+		Currency: db, Bans: db, Items: db, Entities: db, Shop: db,
+		SearchFields: postgres.SearchFields,
+		Ready:        db.Ping,
+		AdminSecret:  testAdminSecret,
+		JWTSecret:    []byte(testJWTSecret),
+		Logger:       slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -85,6 +88,40 @@ func newTestServerOn(t testing.TB, db *postgres.DB, opts ...func(*httpapi.Config
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
 	return &testServer{t: t, URL: srv.URL, DB: db, API: api, logs: logs, client: srv.Client()}
+}
+
+// openAndMigrate opens the data core on an empty database, as the command
+// does (postgres.ConnConfig), with pgtest.Key and the lowest bcrypt cost,
+// and applies every migration the way takaro db migrate does; a failure
+// names what.
+func openAndMigrate(t testing.TB, what string, conn postgres.ConnConfig, opts postgres.Options) *postgres.DB {
+	t.Helper()
+	ctx := context.Background()
+	cfg, err := conn.PoolConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.Keys, err = postgres.NewKeyring(pgtest.Key); err != nil {
+		t.Fatal(err)
+	}
+	opts.BcryptCost = 4
+	db, err := postgres.Open(ctx, cfg, opts)
+	if err != nil {
+		t.Fatalf("open %s: %v", what, err)
+	}
+	t.Cleanup(db.Close)
+	if err := db.EnsurePgcrypto(ctx); err != nil {
+		t.Fatalf("pgcrypto %s: %v", what, err)
+	}
+	m, err := postgres.NewMigrator(db, postgres.Migrations())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = m.Close() }()
+	if applied, err := m.Up(ctx); err != nil || len(applied) == 0 {
+		t.Fatalf("migrate %s: %v (%d applied)", what, err, len(applied))
+	}
+	return db
 }
 
 // response is a decoded API response.

@@ -146,7 +146,7 @@ func TestDomainLifecycle(t *testing.T) {
 		}
 	}
 	s.do(http.MethodDelete, "/domain/"+id+"?hardDelete=true", nil, admin).expect(t, http.StatusOK)
-	notFound := "Domain with id " + id + " not found"
+	notFound := "Not found" // the reference's words
 	s.do(http.MethodGet, "/domain/"+id, nil, admin).expectMessage(t, http.StatusNotFound, "NotFoundError", notFound)
 	s.do(http.MethodPut, "/domain/"+id, map[string]any{"name": "again"}, admin).expectMessage(t, http.StatusNotFound, "NotFoundError", notFound)
 	s.do(http.MethodDelete, "/domain/"+id, nil, admin).expectMessage(t, http.StatusNotFound, "NotFoundError", notFound)

@@ -114,6 +114,70 @@ func TestLimitsUnderConcurrency(t *testing.T) {
 			t.Errorf("%d variables exist, want 5", total)
 		}
 	})
+	t.Run("maxModules", func(t *testing.T) {
+		t.Parallel()
+		s := newTestServer(t)
+		k := newKit(t, s, map[string]any{"maxModules": 4})
+		ok := race(t, s, n, http.MethodPost, "/module", func(i int) any {
+			return map[string]any{"name": fmt.Sprintf("race module %d", i)}
+		}, k.root(), "Maximum number of modules reached")
+		if ok != 4 {
+			t.Errorf("%d modules created, want 4", ok)
+		}
+		if total := *s.do(http.MethodPost, "/module/search", map[string]any{}, k.root()).expect(t, http.StatusOK).Meta.Total; total != 4 {
+			t.Errorf("%d modules exist, want 4", total)
+		}
+	})
+	t.Run("maxFunctionsInModule", func(t *testing.T) {
+		t.Parallel()
+		s := newTestServer(t)
+		k := newKit(t, s, map[string]any{"maxFunctionsInModule": 5})
+		var m struct {
+			ID            string `json:"id"`
+			LatestVersion struct {
+				ID string `json:"id"`
+			} `json:"latestVersion"`
+		}
+		s.do(http.MethodPost, "/module", map[string]any{"name": "full module"}, k.root()).expect(t, http.StatusOK).decode(t, &m)
+		version := m.LatestVersion.ID
+		// Commands, hooks, cron jobs and functions all count, created at once.
+		paths := []string{"/command", "/hook", "/cronjob", "/function"}
+		var (
+			wg sync.WaitGroup
+			mu sync.Mutex
+			ok int
+		)
+		for _, path := range paths {
+			wg.Go(func() {
+				created := race(t, s, n/len(paths), http.MethodPost, path, func(i int) any {
+					name := fmt.Sprintf("%s-%d", path[1:], i)
+					switch path {
+					case "/command":
+						return map[string]any{"name": name, "trigger": name, "versionId": version}
+					case "/hook":
+						return map[string]any{"name": name, "eventType": "log", "versionId": version}
+					case "/cronjob":
+						return map[string]any{"name": name, "temporalValue": "* * * * *", "versionId": version}
+					}
+					return map[string]any{"name": name, "versionId": version}
+				}, k.root(), "This module has reached the limit of 5 functions")
+				mu.Lock()
+				ok += created
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		if ok != 5 {
+			t.Errorf("%d parts created, want 5", ok)
+		}
+		var v struct {
+			Commands, Hooks, CronJobs, Functions []any
+		}
+		s.do(http.MethodGet, "/module/version/"+version, nil, k.root()).expect(t, http.StatusOK).decode(t, &v)
+		if total := len(v.Commands) + len(v.Hooks) + len(v.CronJobs) + len(v.Functions); total != 5 {
+			t.Errorf("the version holds %d parts, want 5", total)
+		}
+	})
 	t.Run("maxUsers", func(t *testing.T) {
 		t.Parallel()
 		s := newTestServer(t)
@@ -121,7 +185,7 @@ func TestLimitsUnderConcurrency(t *testing.T) {
 		ok := race(t, s, n, http.MethodPost, "/user", func(i int) any {
 			return map[string]any{"name": fmt.Sprintf("racer %d", i), "email": fmt.Sprintf("racer%d@example.com", i),
 				"password": testPassword, "isDashboardUser": true}
-		}, k.root(), "Max users limit reached")
+		}, k.root(), "Max users (4) limit reached")
 		if ok != 4 {
 			t.Errorf("%d dashboard users created, want 4", ok)
 		}
@@ -132,7 +196,7 @@ func TestLimitsUnderConcurrency(t *testing.T) {
 		// Only dashboard users count, and an update cannot get round it.
 		plain := k.user(false)
 		s.do(http.MethodPut, "/user/"+plain.ID, map[string]any{"isDashboardUser": true}, k.root()).
-			expectMessage(t, http.StatusBadRequest, "BadRequestError", "Max users limit reached")
+			expectMessage(t, http.StatusBadRequest, "BadRequestError", "Max users (4) limit reached")
 		s.do(http.MethodPut, "/user/"+plain.ID, map[string]any{"name": "still plain"}, k.root()).expect(t, http.StatusOK)
 	})
 }

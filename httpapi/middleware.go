@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gotakaro/takaro"
@@ -162,4 +163,19 @@ func newRequestID() string {
 	b := make([]byte, 12)
 	_, _ = rand.Read(b) // crypto/rand does not fail on supported platforms
 	return hex.EncodeToString(b)
+}
+
+// trimTrailingSlash routes a path with a trailing slash as the path
+// without it: the reference's server ignores the slash, and its client
+// sends some paths with one (POST /module/version/, /module/installation/).
+func trimTrailingSlash(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; len(p) > 1 && strings.HasSuffix(p, "/") {
+			r2 := r.Clone(r.Context())
+			r2.URL.Path = strings.TrimSuffix(p, "/")
+			r2.URL.RawPath = ""
+			r = r2
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -223,7 +223,11 @@ func TestHealth(t *testing.T) {
 func TestMetrics(t *testing.T) {
 	t.Parallel()
 	stats := httpapi.PoolStats{Acquired: 2, Idle: 3, Total: 5, Max: 17, Waits: 7, WaitDuration: 1500 * time.Millisecond}
-	s := newTestServer(t, func(c *httpapi.Config) { c.PoolStats = func() httpapi.PoolStats { return stats } })
+	cache := httpapi.IdentityCacheStats{Hits: 11, Misses: 4, Invalidations: 3, Entries: 2, Listening: true}
+	s := newTestServer(t, func(c *httpapi.Config) {
+		c.PoolStats = func() httpapi.PoolStats { return stats }
+		c.IdentityCacheStats = func() httpapi.IdentityCacheStats { return cache }
+	})
 	k := newKit(t, s, nil)
 	ids := []string{uuid.NewString(), uuid.NewString()}
 	for _, id := range ids {
@@ -248,6 +252,8 @@ func TestMetrics(t *testing.T) {
 		`http_request_duration_seconds_count{method="GET",route="GET /role/{id}"} 3`,
 		"db_pool_acquired_connections 2", "db_pool_idle_connections 3", "db_pool_total_connections 5",
 		"db_pool_max_connections 17", "db_pool_waits_total 7", "db_pool_wait_seconds_total 1.5",
+		"identity_cache_hits_total 11", "identity_cache_misses_total 4", "identity_cache_invalidations_total 3",
+		"identity_cache_entries 2", "identity_cache_listening 1",
 		"go_goroutines",
 	} {
 		if !strings.Contains(text, want) {

@@ -3,13 +3,16 @@ package httpapi
 import (
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
+
+	"github.com/gotakaro/takaro"
 )
 
 // openAPIDocument describes the endpoints as an OpenAPI 3.1 document. It is
 // built from the same endpoint values that the router serves and the same
 // Go types that bodies are decoded into, so it cannot drift from the code.
-func openAPIDocument(endpoints []endpoint) map[string]any {
+func openAPIDocument(endpoints []endpoint, searchFields func(string) (takaro.SearchFields, bool)) map[string]any {
 	schemas := newSchemaSet()
 	paths := map[string]map[string]any{}
 	for _, e := range endpoints {
@@ -25,11 +28,18 @@ func openAPIDocument(endpoints []endpoint) map[string]any {
 			if e.isText(name) {
 				p = schema{"type": "string"}
 			}
-			params = append(params, map[string]any{"name": name, "in": "path", "required": true, "schema": p})
+			if name == "key" && strings.HasPrefix(e.path, "/settings/") {
+				p["enum"] = takaro.SettingKey("").EnumValues()
+			}
+			params = append(params, map[string]any{"name": name, "in": "path", "required": true, "schema": p,
+				"description": pathParamDescription(e, name)})
 		}
 		for _, q := range e.query {
-			params = append(params, map[string]any{"name": q.name, "in": "query", "description": q.description,
-				"schema": schema{"type": q.typ}})
+			s := schema{"type": q.typ}
+			if q.typ == "array" {
+				s["items"] = schema{"type": "string"}
+			}
+			params = append(params, map[string]any{"name": q.name, "in": "query", "description": q.description, "schema": s})
 		}
 		if len(params) > 0 {
 			op["parameters"] = params
@@ -38,13 +48,13 @@ func openAPIDocument(endpoints []endpoint) map[string]any {
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
 				"application/json": map[string]any{"schema": schemas.of(e.body)}}}
 		}
-		switch e.access {
-		case admin:
-			op["security"] = []any{map[string]any{"adminToken": []string{}}}
-		case user:
-			op["security"] = []any{map[string]any{"bearer": []string{}}, map[string]any{"domainToken": []string{}}}
-			if len(e.permissions) > 0 {
-				op["description"] = "Requires the permissions " + strings.Join(e.permissions, ", ") + " (or ROOT)."
+		op["security"], op["x-takaro-credentials"] = credentials(e)
+		op["x-takaro-permissions"] = append([]string{}, e.permissions...)
+		op["description"] = accessText(e)
+		if e.searches != "" && searchFields != nil {
+			if f, ok := searchFields(e.searches); ok {
+				op["x-takaro-search"] = searchDoc(f)
+				op["description"] = op["description"].(string) + "\n\n" + searchText(f)
 			}
 		}
 		if paths[e.path] == nil {
@@ -56,10 +66,9 @@ func openAPIDocument(endpoints []endpoint) map[string]any {
 	return map[string]any{
 		"openapi": "3.1.0",
 		"info": map[string]any{
-			"title":   "Takaro data core API",
-			"version": "1.0.0",
-			"description": "Multi-tenant game-server management API. Responses are wrapped as {data, meta}; " +
-				"errors carry meta.error.{code, message, details}.",
+			"title":       "Takaro data core API",
+			"version":     "1.0.0",
+			"description": apiIntroduction,
 		},
 		"paths": paths,
 		"components": map[string]any{
@@ -107,6 +116,9 @@ func responses(schemas *schemaSet, e endpoint) map[string]any {
 	if e.body != nil {
 		out["413"] = errorRef()
 	}
+	if e.notImplemented {
+		out["501"] = errorRef()
+	}
 	return out
 }
 
@@ -121,4 +133,96 @@ func operationID(e endpoint) string {
 		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
 	}
 	return b.String()
+}
+
+// apiIntroduction opens the document: the envelope and how to authenticate.
+const apiIntroduction = `Multi-tenant game-server management API. Responses are wrapped as {data, meta}; errors carry meta.error.{code, message, details}.
+
+Authentication. Every operation names the credentials it takes (x-takaro-credentials) and the permissions it needs (x-takaro-permissions):
+- Bearer (Authorization: Bearer <token>): a session token from POST /login (takaro_s_…) or an API key from POST /apikey (takaro_k_…). It acts as one user of one domain; an API key holds at most the permissions it was created with.
+- Domain token (X-Takaro-Token: <JWT>): issued by the admin API with POST /token, valid for an hour, acting as the domain's root user.
+- Admin token (X-Takaro-Admin-Token: <ADMIN_CLIENT_SECRET>): the platform operator's secret, for the domain endpoints.
+- None: POST /login and the health endpoints.
+The domain a request acts on always comes from its credential, never from a path, body or header. Permissions: a user holds the union of the permissions of their roles; ROOT stands for every permission. A MANAGE_ permission works only for a dashboard user (or a ROOT holder). A missing or bad credential is 401, a missing permission 403.
+
+Searches (POST …/search) take filters (exact values), search (substrings), greaterThan / lessThan, sortBy / sortDirection, page / limit and extend; each search lists the fields it allows, and any other field is a 400 naming it.`
+
+// credentials returns the security requirement of e and the names of the
+// credentials it takes.
+func credentials(e endpoint) ([]any, []string) {
+	switch e.access {
+	case admin:
+		return []any{map[string]any{"adminToken": []string{}}}, []string{"admin token"}
+	case user:
+		return []any{map[string]any{"bearer": []string{}}, map[string]any{"domainToken": []string{}}},
+			[]string{"bearer session or API key", "domain token"}
+	}
+	return []any{}, []string{}
+}
+
+// accessText says in words who may call e.
+func accessText(e endpoint) string {
+	_, creds := credentials(e)
+	text := "Credentials: none (public)."
+	if len(creds) > 0 {
+		text = "Credentials: " + strings.Join(creds, " or ") + "."
+	}
+	if len(e.permissions) > 0 {
+		text += " Permissions: " + strings.Join(e.permissions, ", ") + " (or ROOT)."
+	} else if e.access == user {
+		text += " Permissions: none beyond being a user of the domain."
+	}
+	return text
+}
+
+// searchDoc is the x-takaro-search extension of a search operation.
+func searchDoc(f takaro.SearchFields) map[string]any {
+	list := func(s []string) []string { return append([]string{}, s...) }
+	return map[string]any{"filters": list(f.Filters), "search": list(f.Search), "greaterThan": list(f.Range),
+		"lessThan": list(f.Range), "sortBy": list(f.Sort), "extend": list(f.Extend), "enums": f.Enums}
+}
+
+// searchText lists a search's fields in words.
+func searchText(f takaro.SearchFields) string {
+	line := func(name string, fields []string) string {
+		if len(fields) == 0 {
+			return name + ": none."
+		}
+		return name + ": " + strings.Join(fields, ", ") + "."
+	}
+	lines := []string{line("Filters", f.Filters), line("Search", f.Search), line("greaterThan / lessThan", f.Range),
+		line("sortBy", f.Sort), line("extend", f.Extend)}
+	for _, name := range sortedNames(f.Enums) {
+		lines = append(lines, "Values of "+name+": "+strings.Join(f.Enums[name], ", ")+".")
+	}
+	return strings.Join(lines, "\n")
+}
+
+func sortedNames(m map[string][]string) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// pathParamDescription describes a path parameter.
+func pathParamDescription(e endpoint, name string) string {
+	switch name {
+	case "id":
+		if e.isText(name) {
+			return "the domain's id"
+		}
+		return "the " + strings.ToLower(e.tag) + "'s id"
+	case "key":
+		return "a setting key"
+	case "roleId":
+		return "the role's id"
+	case "gameServerId":
+		return "the game server's id"
+	case "playerId":
+		return "the player's id"
+	}
+	return "the " + name
 }

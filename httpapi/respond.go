@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
 	"reflect"
+	"strconv"
 
 	"github.com/gotakaro/takaro"
 )
@@ -27,20 +29,25 @@ type meta struct {
 }
 
 type errorBody struct {
-	Code    takaro.Code         `json:"code"`
-	Message string              `json:"message"`
-	Details []takaro.FieldError `json:"details,omitempty"`
+	Code    takaro.Code        `json:"code"`
+	Message string             `json:"message"`
+	Details []validationDetail `json:"details,omitempty"`
 }
 
 // statusOf is the only table from error codes to HTTP statuses.
 var statusOf = map[takaro.Code]int{
-	takaro.CodeValidation:   http.StatusBadRequest,
-	takaro.CodeBadRequest:   http.StatusBadRequest,
-	takaro.CodeUnauthorized: http.StatusUnauthorized,
-	takaro.CodeForbidden:    http.StatusForbidden,
-	takaro.CodeNotFound:     http.StatusNotFound,
-	takaro.CodeConflict:     http.StatusConflict,
-	takaro.CodeInternal:     http.StatusInternalServerError,
+	takaro.CodeValidation:      http.StatusBadRequest,
+	takaro.CodeBadRequest:      http.StatusBadRequest,
+	takaro.CodeUnauthorized:    http.StatusUnauthorized,
+	takaro.CodeForbidden:       http.StatusForbidden,
+	takaro.CodeNotFound:        http.StatusNotFound,
+	takaro.CodeConflict:        http.StatusConflict,
+	takaro.CodeTooManyRequests: http.StatusTooManyRequests,
+	takaro.CodeInternal:        http.StatusInternalServerError,
+	takaro.CodeUnavailable:     http.StatusServiceUnavailable,
+
+	takaro.CodeUnsupportedMediaType: http.StatusUnsupportedMediaType,
+	takaro.CodeNotImplemented:       http.StatusNotImplemented,
 }
 
 // pager is implemented by every *takaro.Page[T].
@@ -65,6 +72,12 @@ func writeData(w http.ResponseWriter, status int, data any) {
 // *takaro.Error is a bug or an outage: it is logged with the request id and
 // the client gets only a generic message.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	writeInputError(w, r, log, err, nil)
+}
+
+// writeInputError writes err, describing a validation error's fields
+// against input: the request's path parameters or decoded body.
+func writeInputError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error, input any) {
 	code := takaro.ErrorCode(err)
 	status := statusOf[code]
 	if errors.Is(err, errBodyTooLarge) {
@@ -72,9 +85,21 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	}
 	body := &errorBody{Code: code, Message: takaro.ErrorMessage(err)}
 	if e, ok := errors.AsType[*takaro.Error](err); ok {
-		body.Details = e.Details
+		if len(e.Details) > 0 {
+			body.Details = validationDetails(e.Details, input)
+			if code == takaro.CodeValidation {
+				body.Message = validationMessage
+			}
+		}
+		if e.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
+		}
 	}
-	if status >= 500 {
+	if status == http.StatusServiceUnavailable {
+		// The client may retry; so may an operator's load balancer.
+		w.Header().Set("Retry-After", "1")
+		log.WarnContext(r.Context(), "request failed", "request_id", requestID(r.Context()), "error", err.Error())
+	} else if status >= 500 && code != takaro.CodeNotImplemented {
 		log.ErrorContext(r.Context(), "request failed", "request_id", requestID(r.Context()), "error", err.Error())
 	} else {
 		noteRefusal(r.Context(), code, body.Message)

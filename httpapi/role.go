@@ -10,7 +10,7 @@ import (
 func (s *Server) roleRoutes() []endpoint {
 	c := s.cfg
 	return []endpoint{
-		searchHandler("/role/search", "Search roles", "Role", c.Roles.FindRoles).need(takaro.PermReadRoles),
+		searchHandler("/role/search", "Search roles", "Role", c.Roles.FindRoles).searchOf("roles").need(takaro.PermReadRoles),
 		handler(http.MethodGet, "/role/{id}", "Get a role", "Role", func(r *request) (*takaro.Role, error) {
 			return c.Roles.FindRoleByID(r.Context(), r.idParam("id"))
 		}).need(takaro.PermReadRoles),

@@ -130,22 +130,36 @@ func bound(trip []string) ([]string, bool) {
 	return trip[2 : n-1], true
 }
 
-// expectSteady checks the steady state of an authenticated request: two
-// round trips, each a transaction block bound to the domain, the first
-// with the identity statement, the second with at most maxData
-// statements; and no crypt().
+// expectSteady checks the steady state of an authenticated request: the
+// identity comes from the identity cache, so one round trip, the domain
+// binding and at most maxData statements; and no crypt().
 func (tr trace) expectSteady(t *testing.T, what string, maxData int) {
+	t.Helper()
+	if len(tr.trips) != 1 || tr.turns != 1 {
+		t.Fatalf("%s: %d traced round trips and %d on the wire, want 1 and 1 (data): %q", what, len(tr.trips), tr.turns, tr.trips)
+	}
+	tr.expectData(t, what, tr.trips[0], maxData)
+}
+
+// expectIdentityRead checks a request whose identity is not cached: two
+// round trips, the first the binding and the identity statement, the
+// second its data; and no crypt().
+func (tr trace) expectIdentityRead(t *testing.T, what string, maxData int) {
 	t.Helper()
 	if len(tr.trips) != 2 || tr.turns != 2 {
 		t.Fatalf("%s: %d traced round trips and %d on the wire, want 2 and 2 (authentication, data): %q", what, len(tr.trips), tr.turns, tr.trips)
 	}
 	auth, authBound := bound(tr.trips[0])
-	data, dataBound := bound(tr.trips[1])
 	if !authBound || len(auth) != 1 || !strings.Contains(auth[0], "FROM sessions") {
 		t.Errorf("%s: authentication round trip is %q, want the bound identity statement", what, tr.trips[0])
 	}
-	if !dataBound || len(data) < 1 || len(data) > maxData {
-		t.Errorf("%s: data round trip is %q, want 1 to %d bound statements", what, tr.trips[1], maxData)
+	tr.expectData(t, what, tr.trips[1], maxData)
+}
+
+func (tr trace) expectData(t *testing.T, what string, trip []string, maxData int) {
+	t.Helper()
+	if data, dataBound := bound(trip); !dataBound || len(data) < 1 || len(data) > maxData {
+		t.Errorf("%s: data round trip is %q, want 1 to %d bound statements", what, trip, maxData)
 	}
 	if n := tr.crypts(); n != 0 {
 		t.Errorf("%s: %d statements call crypt(), want none: %q", what, n, tr.trips)
@@ -227,7 +241,9 @@ func openProbed(t *testing.T, d *pgtest.Database, p *probe, now func() time.Time
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := postgres.Open(context.Background(), cfg, postgres.Options{Keys: keys, BcryptCost: 4, Now: now})
+	// The identity cache's listening connection is not the probed one.
+	db, err := postgres.Open(context.Background(), cfg, postgres.Options{Keys: keys, BcryptCost: 4, Now: now,
+		ListenConfig: d.Config(t).ConnConfig})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,20 +307,23 @@ func TestSteadyStateRoundTrips(t *testing.T) {
 		t.Fatalf("the verification did not record last seen: %v", verified)
 	}
 
-	// Steady state: no crypt(), and no write within the minute, when the
-	// identity statement leaves out its writes (one more request prepares
-	// that variant on the connection).
+	// Steady state: the identity comes from the identity cache once its
+	// listener is up: one round trip, no crypt(), and no write within the
+	// minute.
+	stats := s.DB.IdentityCacheStats
+	waitFor(t, "the identity cache's listener", func() bool { return stats().Listening })
 	getGameServer()
 	p.measure(getGameServer).expectSteady(t, "GET /gameserver/{id}", 1)
 	if now := rows.read(t); !verified.unchanged(now) {
 		t.Errorf("a request within a minute wrote last seen: before %v, after %v", verified, now)
 	}
 
-	// Over a minute later the cached credential records "last seen" in the
-	// identity statement itself: still two round trips, no crypt().
+	// Over a minute later the identity statement runs to record "last
+	// seen": two round trips, no crypt(); then one again.
 	age()
 	aged := rows.read(t)
-	p.measure(getGameServer).expectSteady(t, "GET /gameserver/{id} over a minute after the last", 1)
+	p.measure(getGameServer).expectIdentityRead(t, "GET /gameserver/{id} over a minute after the last", 1)
+	p.measure(getGameServer).expectSteady(t, "GET /gameserver/{id} after recording last seen", 1)
 	recorded := rows.read(t)
 	if recorded.userXmin == aged.userXmin || recorded.sessionXmin == aged.sessionXmin ||
 		time.Since(recorded.userAt) > time.Minute || time.Since(recorded.sessionAt) > time.Minute {
@@ -325,8 +344,47 @@ func TestSteadyStateRoundTrips(t *testing.T) {
 		t.Errorf("requests within a minute wrote last seen: before %v, after %v", recorded, now)
 	}
 
-	// Revocation takes effect at once, although this instance has the
-	// session's secret cached.
+	// Each kind of change to an identity, made on another instance, drops
+	// the cached one: the next request reads it (two round trips), the one
+	// after is served from memory again.
+	// Each change is one transaction, whose notification names one scope;
+	// the test waits for it to be handled before it measures.
+	changed := func(what string, change func()) {
+		before := stats().Invalidations
+		change()
+		waitFor(t, "the invalidation of "+what, func() bool { return stats().Invalidations > before })
+	}
+	var role takaro.Role
+	changed("a new role", func() {
+		issuer.do(http.MethodPost, "/role", map[string]any{"name": "watched", "permissions": []any{}}, tn.auth()).
+			expect(t, http.StatusOK).decode(t, &role)
+	})
+	roleID := role.ID.String()
+	for _, change := range []struct {
+		what string
+		make func()
+	}{
+		{"a role's permissions (the domain)", func() {
+			issuer.do(http.MethodPut, "/role/"+roleID, map[string]any{"permissions": []any{}}, tn.auth()).expect(t, http.StatusOK)
+		}},
+		{"a role assignment (the user)", func() {
+			issuer.do(http.MethodPost, "/user/"+tn.RootUserID+"/role/"+roleID, map[string]any{}, tn.auth()).expect(t, http.StatusOK)
+		}},
+		{"the session (the credential)", func() {
+			issuer.inDomain(t, tn.ID, func(tx pgx.Tx) error {
+				_, err := tx.Exec(context.Background(), "UPDATE sessions SET expires_at = expires_at - interval '1 second' WHERE domain = $1 AND id = $2",
+					tn.ID, token.ID)
+				return err
+			})
+		}},
+	} {
+		changed(change.what, change.make)
+		p.measure(getGameServer).expectIdentityRead(t, "GET /gameserver/{id} after a change of "+change.what, 1)
+		p.measure(getGameServer).expectSteady(t, "GET /gameserver/{id} once more after a change of "+change.what, 1)
+	}
+
+	// Revocation on the other instance takes effect here although this
+	// instance has the session's identity cached.
 	issuer.do(http.MethodPost, "/logout", nil, tn.auth()).expect(t, http.StatusOK)
-	s.do(http.MethodGet, "/gameserver/"+gs.ID.String(), nil, tn.auth()).expect(t, http.StatusUnauthorized)
+	answersWithin(t, s, "/gameserver/"+gs.ID.String(), tn.auth(), http.StatusUnauthorized)
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/gotakaro/takaro"
 )
 
 // The JSON Schemas of request and response bodies are derived from the Go
@@ -16,15 +17,20 @@ import (
 //   - a field is required unless it is a pointer, a slice, a map or
 //     json.RawMessage, or is tagged omitempty;
 //   - pointers are nullable;
-//   - time.Time is a date-time string, uuid.UUID a uuid string,
+//   - time.Time and takaro.Time are date-time strings, uuid.UUID a uuid string,
 //     json.RawMessage any JSON value;
 //   - embedded structs contribute their fields.
+
+// enumerated is a string type with a fixed set of values (domain states,
+// game-server types, event names, setting keys), documented as an enum.
+type enumerated interface{ EnumValues() []string }
 
 // schema is a JSON Schema (2020-12, as OpenAPI 3.1 uses it).
 type schema map[string]any
 
 var (
 	timeType       = reflect.TypeFor[time.Time]()
+	apiTimeType    = reflect.TypeFor[takaro.Time]()
 	uuidType       = reflect.TypeFor[uuid.UUID]()
 	rawMessageType = reflect.TypeFor[json.RawMessage]()
 )
@@ -40,7 +46,7 @@ func newSchemaSet() *schemaSet { return &schemaSet{components: map[string]schema
 // and referring to them.
 func (s *schemaSet) of(t reflect.Type) schema {
 	switch t {
-	case timeType:
+	case timeType, apiTimeType:
 		return schema{"type": "string", "format": "date-time"}
 	case uuidType:
 		return schema{"type": "string", "format": "uuid"}
@@ -58,6 +64,9 @@ func (s *schemaSet) of(t reflect.Type) schema {
 		}
 		return inner
 	case reflect.String:
+		if e, ok := reflect.Zero(t).Interface().(enumerated); ok {
+			return schema{"type": "string", "enum": e.EnumValues()}
+		}
 		return schema{"type": "string"}
 	case reflect.Bool:
 		return schema{"type": "boolean"}
@@ -117,6 +126,7 @@ type jsonField struct {
 	name     string
 	typ      reflect.Type
 	required bool
+	index    []int // for reflect.Value.FieldByIndex
 }
 
 // jsonFields lists the JSON properties of struct type t, as encoding/json
@@ -134,7 +144,10 @@ func jsonFields(t reflect.Type) []jsonField {
 		}
 		name, opts, _ := strings.Cut(tag, ",")
 		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
-			out = append(out, jsonFields(f.Type)...)
+			for _, inner := range jsonFields(f.Type) {
+				inner.index = append([]int{i}, inner.index...)
+				out = append(out, inner)
+			}
 			continue
 		}
 		if name == "" {
@@ -145,7 +158,7 @@ func jsonFields(t reflect.Type) []jsonField {
 		case reflect.Pointer, reflect.Slice, reflect.Map, reflect.Interface:
 			optional = true
 		}
-		out = append(out, jsonField{name: name, typ: f.Type, required: !optional})
+		out = append(out, jsonField{name: name, typ: f.Type, required: !optional, index: []int{i}})
 	}
 	return out
 }

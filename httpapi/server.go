@@ -24,13 +24,31 @@ type Config struct {
 	Players     takaro.PlayerService
 	Variables   takaro.VariableService
 	Events      takaro.EventService
+	Settings    takaro.SettingsService
+	Modules     takaro.ModuleService
+	Commands    takaro.CommandService
+	Hooks       takaro.HookService
+	CronJobs    takaro.CronJobService
+	Functions   takaro.FunctionService
 	Tracking    takaro.TrackingService
 	Auth        takaro.AuthService
+	Currency    takaro.CurrencyService
+	Bans        takaro.BanService
+	Items       takaro.ItemService
+	Shop        takaro.ShopService
+	Entities    takaro.EntityService
+
+	// SearchFields describes what each resource's search accepts, for the
+	// OpenAPI document; nil leaves the lists out.
+	SearchFields func(resource string) (takaro.SearchFields, bool)
 
 	// Ready reports whether the database answers, for /readyz.
 	Ready func(context.Context) error
 	// PoolStats, when set, exports the database pool's state as metrics.
 	PoolStats func() PoolStats
+	// IdentityCacheStats, when set, exports the identity cache's counters
+	// and its listener's state as metrics.
+	IdentityCacheStats func() IdentityCacheStats
 
 	// AdminSecret enables the admin API; empty turns it off.
 	AdminSecret string
@@ -52,6 +70,17 @@ type PoolStats struct {
 	// WaitDuration their total waiting time.
 	Waits        int64
 	WaitDuration time.Duration
+}
+
+// IdentityCacheStats is a snapshot of the cache of authenticated
+// identities.
+type IdentityCacheStats struct {
+	Hits, Misses, Invalidations uint64
+	Entries                     int
+	// Listening reports whether the cache is in use: its listener for
+	// changes is up. While it is not, every request reads its identity
+	// from the database.
+	Listening bool
 }
 
 // Server is the REST API.
@@ -82,8 +111,11 @@ func New(cfg Config) (*Server, error) {
 	if cfg.PoolStats != nil {
 		s.registry.MustRegister(poolCollector(cfg.PoolStats))
 	}
+	if cfg.IdentityCacheStats != nil {
+		s.registry.MustRegister(identityCacheMetrics(cfg.IdentityCacheStats)...)
+	}
 	s.endpoints = s.routes()
-	doc, err := json.Marshal(openAPIDocument(s.endpoints))
+	doc, err := json.Marshal(openAPIDocument(s.endpoints, cfg.SearchFields))
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +141,7 @@ func New(cfg Config) (*Server, error) {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, takaro.Errorf(takaro.CodeNotFound, "Route %s %s not found", r.Method, r.URL.Path))
 	})
-	s.handler = s.observe(mux)
+	s.handler = s.observe(trimTrailingSlash(mux))
 	return s, nil
 }
 
@@ -124,6 +156,9 @@ type Route struct {
 	Public, Admin bool
 	Permissions   []string
 	HasBody       bool
+	// NotImplemented routes act on a live game server, which the data
+	// core cannot: after their checks they answer 501.
+	NotImplemented bool
 }
 
 // Routes lists every API route (not the health, metrics and documentation
@@ -132,7 +167,7 @@ func (s *Server) Routes() []Route {
 	out := make([]Route, len(s.endpoints))
 	for i, e := range s.endpoints {
 		out[i] = Route{Method: e.method, Path: e.path, Public: e.access == public, Admin: e.access == admin,
-			Permissions: e.permissions, HasBody: e.body != nil}
+			Permissions: e.permissions, HasBody: e.body != nil, NotImplemented: e.notImplemented}
 	}
 	return out
 }
@@ -141,6 +176,10 @@ func (s *Server) Routes() []Route {
 // context to the caller's domain, validate the input, run, respond.
 func (s *Server) serve(e endpoint) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if e.access != admin {
+			// Failed logins and token verifications are throttled by it.
+			r = r.WithContext(takaro.WithClientAddress(r.Context(), clientAddress(r)))
+		}
 		req := &request{Request: r}
 		switch e.access {
 		case admin:
@@ -164,20 +203,22 @@ func (s *Server) serve(e endpoint) http.Handler {
 			req.identity = id
 		}
 		if err := e.checkPathParams(r); err != nil {
-			writeError(w, r, s.log, err)
+			writeInputError(w, r, s.log, err, e.pathInput(r))
 			return
 		}
+		var input any
 		if e.body != nil {
-			body, err := decodeBody(r, e.body)
+			body, raw, err := decodeBody(r, e.body)
+			input = raw
 			if err != nil {
-				writeError(w, r, s.log, err)
+				writeInputError(w, r, s.log, err, input)
 				return
 			}
 			req.body = body
 		}
 		data, err := e.handle(req)
 		if err != nil {
-			writeError(w, r, s.log, err)
+			writeInputError(w, r, s.log, err, input)
 			return
 		}
 		writeData(w, http.StatusOK, data)
@@ -200,6 +241,32 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"healthy": true})
+}
+
+// identityCacheMetrics exports IdentityCacheStats.
+func identityCacheMetrics(stats func() IdentityCacheStats) []prometheus.Collector {
+	counter := func(name, help string, v func(IdentityCacheStats) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(v(stats())) })
+	}
+	gauge := func(name, help string, v func(IdentityCacheStats) float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return v(stats()) })
+	}
+	return []prometheus.Collector{
+		counter("identity_cache_hits_total", "Requests whose identity came from memory.",
+			func(s IdentityCacheStats) uint64 { return s.Hits }),
+		counter("identity_cache_misses_total", "Requests whose identity was read from the database.",
+			func(s IdentityCacheStats) uint64 { return s.Misses }),
+		counter("identity_cache_invalidations_total", "Change notifications handled.",
+			func(s IdentityCacheStats) uint64 { return s.Invalidations }),
+		gauge("identity_cache_entries", "Identities held.", func(s IdentityCacheStats) float64 { return float64(s.Entries) }),
+		gauge("identity_cache_listening", "1 while the listener for changes is up and the cache in use, 0 while it is bypassed.",
+			func(s IdentityCacheStats) float64 {
+				if s.Listening {
+					return 1
+				}
+				return 0
+			}),
+	}
 }
 
 // poolCollector exports PoolStats as gauges and counters.

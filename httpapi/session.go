@@ -33,7 +33,7 @@ func (s *Server) sessionRoutes() []endpoint {
 			}
 			return none(c.Auth.Logout(r.Context(), cred.ID))
 		}).inAnyDomainState(),
-		handler(http.MethodGet, "/me", "The current user, their domains and the current domain", "Auth", func(r *request) (*meResponse, error) {
+		handler(http.MethodGet, "/me", "The current user, their domains and the current domain (with its server-registration token for MANAGE_GAMESERVERS)", "Auth", func(r *request) (*meResponse, error) {
 			u, err := c.Users.FindUserByID(r.Context(), r.identity.UserID)
 			if err != nil {
 				return nil, err
@@ -41,6 +41,9 @@ func (s *Server) sessionRoutes() []endpoint {
 			out := &meResponse{User: *u, Domain: r.identity.Domain, Domains: []takaro.Domain{}}
 			for _, id := range r.identity.Domains {
 				d, err := c.Domains.FindDomainByID(r.Context(), id)
+				if err == nil && id == r.identity.Domain && hasPermission(r.identity, takaro.PermManageGameservers) {
+					d, err = s.withRegistrationToken(r)(d, nil)
+				}
 				if err != nil {
 					return nil, err
 				}

@@ -2,8 +2,10 @@ package httpapi_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +14,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/gotakaro/takaro"
 	"github.com/gotakaro/takaro/httpapi"
+	"github.com/gotakaro/takaro/postgres"
+	"github.com/gotakaro/takaro/postgres/pgtest"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -211,6 +215,7 @@ func TestDomainTokens(t *testing.T) {
 		"expired":              signDomainToken(t, with(func(c jwt.MapClaims) { c["exp"] = now.Add(-time.Minute).Unix() }), jwt.SigningMethodHS256, secret),
 		"without expiry":       signDomainToken(t, with(func(c jwt.MapClaims) { delete(c, "exp") }), jwt.SigningMethodHS256, secret),
 		"not yet valid":        signDomainToken(t, with(func(c jwt.MapClaims) { c["nbf"] = now.Add(time.Hour).Unix() }), jwt.SigningMethodHS256, secret),
+		"issued in the future": signDomainToken(t, with(func(c jwt.MapClaims) { c["iat"] = now.Add(time.Hour).Unix() }), jwt.SigningMethodHS256, secret),
 		"another secret":       signDomainToken(t, valid(), jwt.SigningMethodHS256, []byte("another-secret-0123456789abcdef")),
 		"another algorithm":    signDomainToken(t, valid(), jwt.SigningMethodHS512, secret),
 		"no signature":         signDomainToken(t, valid(), jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType),
@@ -248,4 +253,27 @@ func TestDomainTokens(t *testing.T) {
 	token := signDomainToken(t, jwt.MapClaims{"domainId": ok.tn.ID, "sub": ok.tn.RootUserID, "iss": "takaro", "aud": "takaro",
 		"exp": now.Add(time.Hour).Unix()}, jwt.SigningMethodHS256, []byte(""))
 	off.do(http.MethodGet, "/me", nil, header{"X-Takaro-Token", token}).expect(t, http.StatusUnauthorized, "UnauthorizedError")
+}
+
+// TestFailedLoginsAreThrottled checks the HTTP face of login throttling:
+// a 429 in the envelope with Retry-After, by the peer's address (a forged
+// X-Forwarded-For changes nothing), and a right password never drains it.
+func TestFailedLoginsAreThrottled(t *testing.T) {
+	t.Parallel()
+	pdb := pgtest.New(t)
+	s := newTestServerOn(t, pdb.Open(t, postgres.Options{Throttles: postgres.Throttles{
+		LoginPerAddress: postgres.Rate{Burst: 2, Every: time.Hour},
+	}}))
+	k := newKit(t, s, nil)
+	u := k.userWith(false)
+	s.login(u.Email, u.Password, "")
+	for i := range 2 {
+		s.do(http.MethodPost, "/login", map[string]any{"username": u.Email, "password": "wrong-password"},
+			header{"X-Forwarded-For", fmt.Sprintf("192.0.2.%d", i)}).expect(t, http.StatusUnauthorized, "UnauthorizedError")
+	}
+	r := s.do(http.MethodPost, "/login", map[string]any{"username": u.Email, "password": u.Password}).
+		expectMessage(t, http.StatusTooManyRequests, "TooManyRequestsError", "Too many failed attempts. Please try again later.")
+	if after, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || after < 1 || after > 3600 {
+		t.Fatalf("Retry-After %q, want seconds up to an hour", r.Header.Get("Retry-After"))
+	}
 }

@@ -7,15 +7,24 @@ import (
 	"github.com/gotakaro/takaro"
 )
 
-type userRoleRequest struct {
-	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
-}
+type (
+	userRoleRequest struct {
+		ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+	}
+	inviteRequest struct {
+		Email string `json:"email"`
+	}
+)
 
 // userRoutes declares the routes of users and their roles.
 func (s *Server) userRoutes() []endpoint {
 	c := s.cfg
 	return []endpoint{
-		searchHandler("/user/search", "Search users", "User", c.Users.FindUsers).need(takaro.PermReadUsers).inAnyDomainState(),
+		searchHandler("/user/search", "Search users", "User", c.Users.FindUsers).searchOf("users").need(takaro.PermReadUsers).inAnyDomainState(),
+		bodyHandler(http.MethodPost, "/user/invite", "Invite a dashboard user by e-mail address, or get the one who has it", "User",
+			func(r *request, in *inviteRequest) (*takaro.User, error) {
+				return c.Users.InviteUser(r.Context(), in.Email)
+			}).need(takaro.PermManageUsers).inAnyDomainState(),
 		handler(http.MethodGet, "/user/{id}", "Get a user", "User", func(r *request) (*takaro.User, error) {
 			return c.Users.FindUserByID(r.Context(), r.idParam("id"))
 		}).need(takaro.PermReadUsers).inAnyDomainState(),

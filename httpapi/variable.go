@@ -10,7 +10,7 @@ import (
 func (s *Server) variableRoutes() []endpoint {
 	c := s.cfg
 	return []endpoint{
-		searchHandler("/variables/search", "Search variables", "Variable", c.Variables.FindVariables).need(takaro.PermReadVariables),
+		searchHandler("/variables/search", "Search variables", "Variable", c.Variables.FindVariables).searchOf("variables").need(takaro.PermReadVariables),
 		handler(http.MethodGet, "/variables/{id}", "Get a variable", "Variable", func(r *request) (*takaro.Variable, error) {
 			return c.Variables.FindVariableByID(r.Context(), r.idParam("id"))
 		}).need(takaro.PermReadVariables),

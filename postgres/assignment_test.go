@@ -47,10 +47,14 @@ func (e *env) expire(t testing.TB, tn *tenant, table string, roleID uuid.UUID) {
 	}))
 }
 
+// userRoleIDs lists the roles assigned to u; the implicit User role,
+// listed last without an assignment id, is not one of them.
 func userRoleIDs(u *takaro.User) []uuid.UUID {
 	var ids []uuid.UUID
 	for _, a := range u.Roles {
-		ids = append(ids, a.RoleID)
+		if a.ID != uuid.Nil {
+			ids = append(ids, a.RoleID)
+		}
 	}
 	return ids
 }
@@ -103,7 +107,7 @@ func TestRoleAssignmentToUsers(t *testing.T) {
 	wantCode(t, e.core.AssignUserRole(a.ctx, u.ID, uuid.New(), nil), takaro.CodeNotFound)
 	wantCode(t, e.core.AssignUserRole(a.ctx, b.rootUserID(), builders.ID, nil), takaro.CodeNotFound)
 	wantCode(t, e.core.AssignUserRole(a.ctx, uuid.New(), builders.ID, nil), takaro.CodeNotFound)
-	if roles := check[*takaro.User](t)(e.core.FindUserByID(b.ctx, b.rootUserID())).Roles; len(roles) != 1 {
+	if roles := userRoleIDs(check[*takaro.User](t)(e.core.FindUserByID(b.ctx, b.rootUserID()))); len(roles) != 1 {
 		t.Errorf("the other domain's root user now has %d roles", len(roles))
 	}
 
@@ -111,7 +115,7 @@ func TestRoleAssignmentToUsers(t *testing.T) {
 	for _, name := range []string{takaro.RoleUser, takaro.RolePlayer} {
 		wantCode(t, e.core.AssignUserRole(a.ctx, u.ID, e.role(t, a, name).ID, nil), takaro.CodeBadRequest)
 	}
-	if got := check[*takaro.User](t)(e.core.FindUserByID(a.ctx, u.ID)); len(got.Roles) != 1 {
+	if got := check[*takaro.User](t)(e.core.FindUserByID(a.ctx, u.ID)); len(userRoleIDs(got)) != 1 {
 		t.Errorf("refused assignments left roles %v", userRoleIDs(got))
 	}
 
@@ -138,9 +142,11 @@ func TestRoleAssignmentToPlayers(t *testing.T) {
 	until := time.Now().Add(time.Hour).Truncate(time.Microsecond)
 	must(t, e.core.AssignPlayerRole(a.ctx, p.ID, vip.ID, &fa.GameServer.ID, &until))
 	got := check[*takaro.Player](t)(e.core.FindPlayerByID(a.ctx, p.ID))
-	if len(got.RoleAssignments) != 2 {
-		t.Fatalf("%d assignments, want a global and a per-server one", len(got.RoleAssignments))
+	// The implicit Player role comes last, without an assignment id.
+	if n := len(got.RoleAssignments); n != 3 || got.RoleAssignments[2].ID != uuid.Nil || got.RoleAssignments[2].Role.Name != takaro.RolePlayer {
+		t.Fatalf("%d assignments, want a global and a per-server one, then the implicit Player", n)
 	}
+	got.RoleAssignments = got.RoleAssignments[:2]
 	for _, ra := range got.RoleAssignments {
 		if ra.GameServerID != nil && (ra.ExpiresAt == nil || !ra.ExpiresAt.Equal(until)) {
 			t.Errorf("per-server assignment expires %v, want %v", ra.ExpiresAt, until)
@@ -149,7 +155,7 @@ func TestRoleAssignmentToPlayers(t *testing.T) {
 
 	// Expired assignments disappear from reads and filters.
 	e.expire(t, a, "role_on_player", vip.ID)
-	if got := check[*takaro.Player](t)(e.core.FindPlayerByID(a.ctx, p.ID)); len(got.RoleAssignments) != 0 {
+	if got := check[*takaro.Player](t)(e.core.FindPlayerByID(a.ctx, p.ID)); len(got.RoleAssignments) != 1 || got.RoleAssignments[0].ID != uuid.Nil {
 		t.Errorf("expired assignments are visible: %+v", got.RoleAssignments)
 	}
 	if n := check[*takaro.Page[takaro.Player]](t)(e.core.FindPlayers(a.ctx, query(t, `{"filters": {"roleId": ["`+vip.ID.String()+`"]}}`))).Total; n != 0 {
@@ -171,13 +177,13 @@ func TestRoleAssignmentToPlayers(t *testing.T) {
 	must(t, e.core.AssignPlayerRole(a.ctx, p.ID, vip.ID, &fa.GameServer.ID, nil))
 	must(t, e.core.RemovePlayerRole(a.ctx, p.ID, vip.ID, &fa.GameServer.ID))
 	got = check[*takaro.Player](t)(e.core.FindPlayerByID(a.ctx, p.ID))
-	if len(got.RoleAssignments) != 1 || got.RoleAssignments[0].GameServerID != nil {
+	if len(got.RoleAssignments) != 2 || got.RoleAssignments[0].GameServerID != nil || got.RoleAssignments[1].ID != uuid.Nil {
 		t.Errorf("after removing the per-server role: %+v", got.RoleAssignments)
 	}
 	wantCode(t, e.core.RemovePlayerRole(a.ctx, p.ID, vip.ID, &fa.GameServer.ID), takaro.CodeNotFound)
 	must(t, e.core.RemovePlayerRole(a.ctx, p.ID, vip.ID, nil))
 	wantCode(t, e.core.RemovePlayerRole(a.ctx, fb.Player.ID, e.role(t, b, takaro.RoleModerator).ID, &fb.GameServer.ID), takaro.CodeNotFound)
-	if n := len(check[*takaro.Player](t)(e.core.FindPlayerByID(b.ctx, fb.Player.ID)).RoleAssignments); n != 1 {
-		t.Errorf("the other domain's player has %d assignments, want its 1", n)
+	if n := len(check[*takaro.Player](t)(e.core.FindPlayerByID(b.ctx, fb.Player.ID)).RoleAssignments); n != 2 {
+		t.Errorf("the other domain's player has %d assignments, want its 1 and the implicit Player", n)
 	}
 }

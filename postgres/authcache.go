@@ -33,22 +33,7 @@ const (
 	// Each use extends it, so a token in active use is verified once per
 	// process and idle ones drop out. It plays no part in revocation.
 	credentialCacheIdle = 5 * time.Minute
-
-	// Wrong secrets are throttled per credential: after maxFailures of them
-	// for one credential id within failureWindow, further verifications of
-	// that id are refused without a crypt(), so guessing at a known key id
-	// cannot spend the database's CPU. Tokens already verified (cached)
-	// keep working; a legitimate but uncached token of that credential
-	// waits out the window.
-	maxFailures   = 5
-	failureWindow = time.Minute
 )
-
-// failureCount is the wrong secrets of one credential since a time.
-type failureCount struct {
-	n     int
-	since time.Time
-}
 
 type cacheKey = [sha256.Size]byte
 
@@ -72,10 +57,9 @@ type flight struct {
 
 // credentialCache is safe for concurrent use; its zero value is ready.
 type credentialCache struct {
-	mu       sync.Mutex
-	entries  map[cacheKey]cachedCredential
-	flights  map[flightKey]*flight
-	failures map[uuid.UUID]failureCount
+	mu      sync.Mutex
+	entries map[cacheKey]cachedCredential
+	flights map[flightKey]*flight
 	// seen remembers when this process last had a credential's (or a
 	// token-named user's) "last seen" recorded; for a minute after that,
 	// Authenticate sends the identity statement without its writes.
@@ -87,7 +71,6 @@ type credentialCache struct {
 
 	hits          atomic.Uint64
 	verifications atomic.Uint64
-	throttled     atomic.Uint64
 }
 
 func tokenCacheKey(token string) cacheKey { return sha256.Sum256([]byte(token)) }
@@ -227,42 +210,6 @@ func makeRoom[K comparable, V any](m map[K]V, capacity int, stale func(V) bool) 
 	}
 }
 
-// throttle reports whether verifications of credential id are refused
-// for now, having failed too often lately.
-func (c *credentialCache) throttle(id uuid.UUID) bool {
-	now := c.clock()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	f, ok := c.failures[id]
-	if !ok || now.Sub(f.since) >= failureWindow {
-		return false
-	}
-	if f.n >= maxFailures {
-		c.throttled.Add(1)
-		return true
-	}
-	return false
-}
-
-// fail records a wrong secret for credential id.
-func (c *credentialCache) fail(id uuid.UUID) {
-	now := c.clock()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.failures == nil {
-		c.failures = make(map[uuid.UUID]failureCount)
-	}
-	f := c.failures[id]
-	if now.Sub(f.since) >= failureWindow {
-		f = failureCount{since: now}
-	}
-	f.n++
-	if _, known := c.failures[id]; !known {
-		makeRoom(c.failures, c.capacity(), func(old failureCount) bool { return now.Sub(old.since) >= failureWindow })
-	}
-	c.failures[id] = f
-}
-
 // seenInterval's length in Go; the SQL checks the same bound.
 const seenEvery = time.Minute
 
@@ -310,15 +257,17 @@ func (c *credentialCache) len() int {
 // was opened, for metrics.
 type CredentialStats struct {
 	// CacheHits counts tokens accepted without a crypt() verification of
-	// their own: found in the cache, or verified by a concurrent request.
+	// their own: found in the credential or identity cache, or verified by a
+	// concurrent request.
 	CacheHits uint64
 	// Verifications counts crypt() verifications of a token's secret,
 	// successful or not.
 	Verifications uint64
 	// Cached is the number of tokens in the cache now.
 	Cached int
-	// Throttled counts verifications refused without a crypt() because
-	// their credential had too many wrong secrets lately.
+	// Throttled counts logins and verifications refused without a
+	// crypt() because their client address (or e-mail address, or the
+	// whole process) had too many failures lately.
 	Throttled uint64
 }
 
@@ -328,6 +277,6 @@ func (db *DB) CredentialStats() CredentialStats {
 		CacheHits:     db.creds.hits.Load(),
 		Verifications: db.creds.verifications.Load(),
 		Cached:        db.creds.len(),
-		Throttled:     db.creds.throttled.Load(),
+		Throttled:     db.throttles.refused.Load(),
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -85,8 +86,29 @@ func (c ConnConfig) PoolConfig() (*pgxpool.Config, error) {
 	if c.URL == "" || !strings.Contains(c.URL, "connect_timeout") {
 		cfg.ConnConfig.ConnectTimeout = cmp.Or(c.ConnectTimeout, DefaultConnectTimeout)
 	}
+	if !strings.Contains(connString, "default_query_exec_mode") {
+		cfg.ConnConfig.DefaultQueryExecMode = DefaultQueryExecMode
+	}
 	return cfg, nil
 }
+
+// DefaultQueryExecMode is how statements are sent unless the connection
+// string says otherwise (default_query_exec_mode=…). pgx's own default
+// prepares a named statement per query on each connection; behind
+// PgBouncer in transaction mode (1.18 and later, before 1.21's
+// max_prepared_statements) consecutive transactions land on different
+// server connections, so a name is found already prepared (42P05) or
+// missing (26000). Caching statement descriptions instead sends each
+// query with the unnamed statement (Parse, Bind, Execute and Sync
+// together), which a transaction pooler handles like any other, in one
+// round trip once the description is cached, with binary parameters of
+// the types the server described. The parameters stay bind parameters:
+// the simple protocol (simple_protocol) would splice them into the query
+// text, where pg_stat_activity and the server log show them, the
+// encryption key included; the doctor warns about it. exec would send
+// them as untyped text, which some of our statements' types do not
+// survive unchanged.
+const DefaultQueryExecMode = pgx.QueryExecModeCacheDescribe
 
 // keywordString builds a libpq keyword/value string from the discrete
 // fields; values are quoted, so nothing in them can add a keyword.

@@ -318,7 +318,11 @@ func TestCryptoWithoutAKey(t *testing.T) {
 	must(t, err)
 	t.Cleanup(keyless.Close)
 	e := &env{db: db, core: keyless}
-	tn := e.newDomain(t, takaro.DomainLimits{})
+	// Creating a domain encrypts its registration token, so it needs a key.
+	if _, err := keyless.CreateDomain(context.Background(), takaro.DomainCreate{Name: "no key"}); !errors.Is(err, postgres.ErrNoEncryptionKey) {
+		t.Fatalf("creating a domain without a key: got %v, want ErrNoEncryptionKey", err)
+	}
+	tn := (&env{db: db, core: db.Open(t, postgres.Options{})}).newDomain(t, takaro.DomainLimits{})
 
 	_, err = keyless.CreateGameServer(tn.ctx, takaro.GameServerCreate{Name: "no key", Type: takaro.GameServerMock, ConnectionInfo: "{}"})
 	if !errors.Is(err, postgres.ErrNoEncryptionKey) {

@@ -67,7 +67,25 @@ func (db *DB) Doctor(ctx context.Context, opts DoctorOptions) []Check {
 		db.checkKeys(ctx, opts.KeyIDs),
 		db.checkBcryptCost(),
 		db.checkServerLog(ctx),
+		db.checkExecMode(),
 	}
+}
+
+// checkExecMode warns when statements would be sent with the simple
+// protocol, which puts their parameters, the encryption key included,
+// into the query text that pg_stat_activity, the server log and every
+// pooler in between show.
+func (db *DB) checkExecMode() Check {
+	const name = "query exec mode"
+	mode := db.pool.Config().ConnConfig.DefaultQueryExecMode
+	if mode == pgx.QueryExecModeSimpleProtocol {
+		return Check{Name: name, Status: Warn,
+			Detail: "default_query_exec_mode=simple_protocol puts statement parameters, the encryption key included, into the query text " +
+				"(visible in pg_stat_activity and the server log)",
+			Advice: "Remove default_query_exec_mode from the connection string: the default (cache_describe) works behind PgBouncer in transaction mode " +
+				"and keeps parameters out of the query text"}
+	}
+	return Check{Name: name, Status: Pass, Detail: mode.String() + ": parameters travel as bind parameters, never in the query text"}
 }
 
 // cannotCheck is the result of a check whose queries failed.

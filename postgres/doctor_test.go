@@ -74,7 +74,7 @@ func TestDoctorPassesOnAGoodDatabase(t *testing.T) {
 		}
 	}
 	slices.Sort(names)
-	if want := []string{"bcrypt cost", "encryption keys", "migrations", "pgcrypto", "row-level security", "server log", "transport"}; !slices.Equal(names, want) {
+	if want := []string{"bcrypt cost", "encryption keys", "migrations", "pgcrypto", "query exec mode", "row-level security", "server log", "transport"}; !slices.Equal(names, want) {
 		t.Errorf("checks %v, want %v", names, want)
 	}
 	encWantCheck(t, checks, "encryption keys", postgres.Pass, "all 6 encrypted values are under the current key "+encKeyID(t, pgtest.Key),
@@ -94,6 +94,31 @@ func TestDoctorFindsMisconfigurations(t *testing.T) {
 			t.Fatal(err)
 		}
 		encWantCheck(t, encDoctor(t, db, 10, key), "pgcrypto", postgres.Fail, "not installed", "CREATE EXTENSION pgcrypto;", db.Name)
+	})
+
+	t.Run("query exec mode", func(t *testing.T) {
+		t.Parallel()
+		db := pgtest.New(t)
+		cfg, err := postgres.ConnConfig{URL: db.ConnString + " default_query_exec_mode=simple_protocol"}.PoolConfig()
+		if err != nil {
+			t.Fatal(err)
+		}
+		core, err := encOpenPool(t, cfg, postgres.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var found bool
+		for _, c := range core.Doctor(ctx, postgres.DoctorOptions{Migrations: postgres.Migrations()}) {
+			if c.Name == "query exec mode" {
+				found = true
+				if c.Status != postgres.Warn || !strings.Contains(c.Detail, "pg_stat_activity") || !strings.Contains(c.Advice, "default_query_exec_mode") {
+					t.Errorf("check %s: %s (%s) %s", c.Name, c.Status, c.Detail, c.Advice)
+				}
+			}
+		}
+		if !found {
+			t.Error("no query exec mode check")
+		}
 	})
 
 	t.Run("row-level security", func(t *testing.T) {

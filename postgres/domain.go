@@ -3,8 +3,12 @@ package postgres
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"strconv"
+	"strings"
 
 	"github.com/gotakaro/takaro"
 	"github.com/jackc/pgx/v5"
@@ -76,7 +80,12 @@ func (db *DB) CreateDomain(ctx context.Context, in takaro.DomainCreate) (*takaro
 			if err != nil {
 				return err
 			}
-			return db.seedDomain(ctx, tx, password, &out)
+			if err := db.seedDomain(ctx, tx, password, &out); err != nil {
+				return err
+			}
+			token, err := db.storeRegistrationToken(ctx, tx)
+			out.CreatedDomain.ServerRegistrationToken = &token
+			return err
 		})
 		if pgErr := asPgError(err); pgErr != nil && pgErr.ConstraintName == "domains_pkey" && attempt < 5 {
 			continue
@@ -135,7 +144,7 @@ func (db *DB) FindDomainByID(ctx context.Context, id string) (*takaro.Domain, er
 		return nil, err
 	}
 	if d == nil {
-		return nil, takaro.NotFound("Domain", id)
+		return nil, domainNotFound
 	}
 	return d, nil
 }
@@ -168,7 +177,7 @@ func (db *DB) UpdateDomain(ctx context.Context, id string, upd takaro.DomainUpda
 			l.MaxVariables, l.MaxModules, l.MaxFunctionsInModule).Scan(&d)
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, takaro.NotFound("Domain", id)
+		return nil, domainNotFound
 	}
 	if err != nil {
 		return nil, translateError(err, "domain")
@@ -191,16 +200,21 @@ func (db *DB) DeleteDomain(ctx context.Context, id string, hard bool) error {
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return takaro.NotFound("Domain", id)
+			return domainNotFound
 		}
 		return nil
 	})
 }
 
+// domainNotFound is the reference's error for an unknown domain, word for
+// word; the admin client compares it.
+var domainNotFound = takaro.Errorf(takaro.CodeNotFound, "Not found")
+
 // checkLimit enforces a per-domain quota before an insert. It locks the
 // domain's row first, so concurrent creations in the domain queue up and
 // each counts what the previous one committed. (FOR NO KEY UPDATE does not
 // block the key-share locks that inserts referencing the domain take.)
+// In message, "{limit}" stands for the limit.
 func checkLimit(ctx context.Context, tx *Tx, limitColumn, countSQL, message string) error {
 	var limit, count int
 	if err := tx.QueryRow(ctx, "SELECT "+limitColumn+" FROM domains WHERE id = $1 FOR NO KEY UPDATE", tx.Domain).Scan(&limit); err != nil {
@@ -210,9 +224,90 @@ func checkLimit(ctx context.Context, tx *Tx, limitColumn, countSQL, message stri
 		return err
 	}
 	if count >= limit {
-		return takaro.Errorf(takaro.CodeBadRequest, "%s", message)
+		return takaro.Errorf(takaro.CodeBadRequest, "%s", strings.ReplaceAll(message, "{limit}", strconv.Itoa(limit)))
 	}
 	return nil
+}
+
+// storeRegistrationToken gives the transaction's domain a new random
+// server-registration token, replacing any previous one, and returns it:
+// encrypted in registration_tokens (it is shown again), its SHA-256 digest
+// on the domain (resolving a token looks it up across domains without
+// decrypting anything). 256 random bits need no slow hash: the digest
+// cannot be reversed or guessed. The format is the reference's: 32 bytes,
+// base64 (44 characters).
+func (db *DB) storeRegistrationToken(ctx context.Context, tx *Tx) (string, error) {
+	keys, err := db.keyring()
+	if err != nil {
+		return "", err
+	}
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // crypto/rand does not fail on supported platforms
+	token := base64.StdEncoding.EncodeToString(b)
+	digest := sha256.Sum256([]byte(token))
+	key := keys.Current()
+	batch := &pgx.Batch{}
+	batch.Queue("UPDATE domains SET registration_token_digest = $2 WHERE id = $1", tx.Domain, digest[:])
+	batch.Queue("DELETE FROM registration_tokens WHERE domain = $1", tx.Domain)
+	batch.Queue("INSERT INTO registration_tokens (domain, token, token_key_id) VALUES ($1, "+encryptExpr("$2", "$3")+", $4)",
+		tx.Domain, token, key.secret, key.id)
+	return token, tx.SendBatch(ctx, batch).Close()
+}
+
+// RegenerateRegistrationToken replaces the server-registration token of
+// the principal's domain; the old one stops resolving at once.
+func (db *DB) RegenerateRegistrationToken(ctx context.Context) error {
+	return db.inDomain(ctx, func(tx *Tx) error {
+		_, err := db.storeRegistrationToken(ctx, tx)
+		return err
+	})
+}
+
+// RegistrationToken returns a domain's server-registration token, nil
+// when it has none (created before tokens existed and not regenerated
+// since).
+func (db *DB) RegistrationToken(ctx context.Context, domain string) (*string, error) {
+	keys, err := db.keyring()
+	if err != nil {
+		return nil, err
+	}
+	ids, secrets := keys.decryptParams()
+	var token *string
+	err = db.readInExplicitDomain(ctx, domain, func(b *pgx.Batch, domain string) {
+		b.Queue("SELECT "+decryptExpr("t.token", "t.token_key_id", "$2", "$3")+" FROM registration_tokens t WHERE t.domain = $1",
+			domain, ids, secrets).Query(func(rows pgx.Rows) error {
+			var err error
+			token, err = collectOptional[string](rows)
+			return err
+		})
+	})
+	return token, err
+}
+
+// ResolveRegistrationToken returns the domain whose server-registration
+// token is token, unless it is disabled.
+func (db *DB) ResolveRegistrationToken(ctx context.Context, token string) (*takaro.Domain, error) {
+	if token == "" || len(token) > 128 {
+		return nil, takaro.Invalid("registrationToken", "must be between 1 and 128 characters long")
+	}
+	digest := sha256.Sum256([]byte(token))
+	var d *takaro.Domain
+	err := db.readGlobal(ctx, func(b *pgx.Batch, _ string) {
+		b.Queue("SELECT "+domainObject.build("t")+" FROM domains t WHERE t.registration_token_digest = $1 AND t.state <> 'DISABLED'",
+			digest[:]).Query(func(rows pgx.Rows) error {
+			var err error
+			d, err = collectOptional[takaro.Domain](rows)
+			return err
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if d == nil {
+		return nil, takaro.Errorf(takaro.CodeNotFound, "No domain has this registration token")
+	}
+	d.ServerRegistrationToken = &token
+	return d, nil
 }
 
 // randomHex returns n random bytes as hex.

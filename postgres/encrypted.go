@@ -27,6 +27,7 @@ type encryptedColumn struct {
 
 var encryptedColumns = []encryptedColumn{
 	{table: "gameservers", column: "connection_info", keyID: "connection_info_key_id", resource: "connection info of game server"},
+	{table: "registration_tokens", column: "token", keyID: "token_key_id", resource: "server-registration token"},
 }
 
 // domainIDs lists every domain, in a stable order.

@@ -54,8 +54,10 @@ func (db *DB) CreateEvent(ctx context.Context, in takaro.EventCreate) (*takaro.E
 	err := db.inDomain(ctx, func(tx *Tx) error {
 		// The ids an event mentions are no foreign keys, so that the log
 		// outlives its rows; a new event must still mention only rows of
-		// its own domain. (Modules have no table here to check against.)
+		// its own domain.
 		err := checkReferences(ctx, tx,
+			reference{"moduleId", in.ModuleID, refModule},
+			reference{"actingModuleId", in.ActingModuleID, refModule},
 			reference{"playerId", in.PlayerID, refPlayer},
 			reference{"gameserverId", in.GameserverID, refGameServer},
 			reference{"userId", in.UserID, refUser},
@@ -86,25 +88,38 @@ func recordEvent(ctx context.Context, tx *Tx, in takaro.EventCreate) error {
 	return err
 }
 
+// actingUser is the principal's user, nil when there is none.
+func actingUser(ctx context.Context) *uuid.UUID {
+	if p, err := takaro.PrincipalFrom(ctx); err == nil && p.UserID != uuid.Nil {
+		return &p.UserID
+	}
+	return nil
+}
+
 // insertEvent writes an event; the acting user defaults to the principal.
 func insertEvent(ctx context.Context, tx *Tx, in takaro.EventCreate) (*takaro.Event, error) {
+	b := &pgx.Batch{}
+	var ev takaro.Event
+	queueEvent(ctx, b, tx.Domain, in).QueryRow(func(row pgx.Row) error { return row.Scan(&ev) })
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return nil, translateError(err, "event")
+	}
+	return &ev, nil
+}
+
+// queueEvent adds the insert of an event to b, so that a mutation can send
+// its events in the same round trip as its last change.
+func queueEvent(ctx context.Context, b *pgx.Batch, domain string, in takaro.EventCreate) *pgx.QueuedQuery {
 	if in.ActingUserID == nil {
-		if p, err := takaro.PrincipalFrom(ctx); err == nil && p.UserID != uuid.Nil {
-			in.ActingUserID = &p.UserID
-		}
+		in.ActingUserID = actingUser(ctx)
 	}
 	meta := in.Meta
 	if len(meta) == 0 {
 		meta = []byte("{}")
 	}
-	row := tx.QueryRow(ctx, eventObject.returning(`INSERT INTO events AS t (domain, event_name, player_id, gameserver_id, module_id, user_id, acting_user_id, acting_module_id, meta)
+	return b.Queue(eventObject.returning(`INSERT INTO events AS t (domain, event_name, player_id, gameserver_id, module_id, user_id, acting_user_id, acting_module_id, meta)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`),
-		tx.Domain, in.EventName, in.PlayerID, in.GameserverID, in.ModuleID, in.UserID, in.ActingUserID, in.ActingModuleID, string(meta))
-	var ev takaro.Event
-	if err := row.Scan(&ev); err != nil {
-		return nil, translateError(err, "event")
-	}
-	return &ev, nil
+		domain, in.EventName, in.PlayerID, in.GameserverID, in.ModuleID, in.UserID, in.ActingUserID, in.ActingModuleID, string(meta))
 }
 
 // eventMeta builds an event's meta object from key/value pairs.

@@ -129,7 +129,7 @@ func TestEventCreateAndFind(t *testing.T) {
 	// Newest first, with the id breaking ties.
 	page := check[*takaro.Page[takaro.Event]](t)(e.core.FindEvents(a.ctx, query(t, `{"sortBy": "createdAt", "sortDirection": "desc"}`)))
 	for i := 1; i < len(page.Items); i++ {
-		if page.Items[i].CreatedAt.After(page.Items[i-1].CreatedAt) {
+		if page.Items[i].CreatedAt.After(page.Items[i-1].CreatedAt.Time) {
 			t.Fatalf("events out of order at %d", i)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/gotakaro/takaro"
 )
@@ -51,9 +52,6 @@ func (db *DB) SearchRawForTest(ctx context.Context, table string, q takaro.Query
 	return nil, fmt.Errorf("no search spec for table %q", table)
 }
 
-var searchSpecs = []*searchSpec{domainSearch, userSearch, roleSearch, gameServerSearch, playerSearch,
-	playerOnGameServerSearch, variableSearch, eventSearch}
-
 // RelationSQLForTest returns, by "table.extend.name" and
 // "table.filters.name", the SQL of every embeddable relation and of every
 // filter on a related table, so a test can check that each joins on the
@@ -67,7 +65,8 @@ func RelationSQLForTest() map[string]string {
 			}
 		}
 		for name, f := range spec.fields {
-			if f.filterSQL != "" {
+			// A filter that reads only the row's own columns joins nothing.
+			if strings.Contains(f.filterSQL, "SELECT") {
 				out[spec.table+".filters."+name] = f.filterSQL
 			}
 		}

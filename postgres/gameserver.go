@@ -209,7 +209,8 @@ func (db *DB) UpdateGameServer(ctx context.Context, id uuid.UUID, upd takaro.Gam
 var errKeyNotConfigured = errors.New("the key of the connection info is not configured")
 
 // DeleteGameServer soft-deletes a game server: it disappears from reads
-// and gives up its name at once.
+// and gives up its name at once. The modules installed on it are
+// uninstalled.
 func (db *DB) DeleteGameServer(ctx context.Context, id uuid.UUID) error {
 	return db.inDomain(ctx, func(tx *Tx) error {
 		tag, err := tx.Exec(ctx, "UPDATE gameservers SET deleted_at = now() WHERE domain = $1 AND id = $2 AND deleted_at IS NULL", tx.Domain, id)
@@ -218,6 +219,9 @@ func (db *DB) DeleteGameServer(ctx context.Context, id uuid.UUID) error {
 		}
 		if tag.RowsAffected() == 0 {
 			return takaro.NotFound("Gameserver", id)
+		}
+		if err := uninstallAll(ctx, tx, "gameserver_id", id); err != nil {
+			return err
 		}
 		return recordEvent(ctx, tx, takaro.EventCreate{EventName: takaro.EventGameServerDeleted, GameserverID: &id})
 	})

@@ -141,8 +141,8 @@ func TestGameServerUpdate(t *testing.T) {
 	}
 
 	_, err := e.core.UpdateGameServer(tn.ctx, gs.ID, takaro.GameServerUpdate{Name: ptrTo("taken")})
-	if ce := wantCode(t, err, takaro.CodeConflict); !strings.Contains(ce.Message, "name") {
-		t.Errorf("conflict %q does not name the name", ce.Message)
+	if ce := wantCode(t, err, takaro.CodeConflict); ce.Message != uniqueViolation {
+		t.Errorf("conflict %q, want %q", ce.Message, uniqueViolation)
 	}
 	for _, upd := range []takaro.GameServerUpdate{
 		{ConnectionInfo: ptrTo("not json")}, {ConnectionInfo: ptrTo("[1]")}, {ConnectionInfo: ptrTo("null")},

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/gotakaro/takaro"
@@ -83,12 +84,15 @@ func newEnv(t testing.TB) *env {
 }
 
 // openWide opens another data core on the test's database with a pool
-// large enough that concurrent callers really run at once.
+// large enough that concurrent callers really run at once. Its statement
+// timeout is long: hundreds of callers queue on the same rows, and these
+// tests check what survives the race, not how fast a shared machine is.
 func (e *env) openWide(t testing.TB) *postgres.DB {
 	t.Helper()
 	cfg := e.db.Config(t)
 	cfg.MaxConns = 32
-	core, err := postgres.Open(context.Background(), cfg, postgres.Options{Keys: check[*postgres.Keyring](t)(postgres.NewKeyring(pgtest.Key)), BcryptCost: 4})
+	core, err := postgres.Open(context.Background(), cfg, postgres.Options{Keys: check[*postgres.Keyring](t)(postgres.NewKeyring(pgtest.Key)),
+		BcryptCost: 4, StatementTimeout: 2 * time.Minute})
 	must(t, err)
 	t.Cleanup(core.Close)
 	return core
@@ -150,7 +154,9 @@ type fixture struct {
 	GameServer *takaro.GameServer
 	Player     *takaro.Player
 	Variable   *takaro.Variable
+	Listing    *takaro.ShopListing
 	APIKeyID   uuid.UUID
+	Module     *takaro.Module
 }
 
 // fill gives the domain at least one row in every tenant table, through the
@@ -162,13 +168,23 @@ func (e *env) fill(t testing.TB, tn *tenant) *fixture {
 	f.GameServer = e.createGameServer(t, tn, uniqueName("server"))
 	f.Player = e.createPlayer(t, tn, uniqueName("steam"))
 	check[*takaro.PlayerOnGameServer](t)(e.core.UpsertPlayerOnGameServer(tn.ctx, takaro.PlayerOnGameServerUpsert{
-		PlayerID: f.Player.ID, GameServerID: f.GameServer.ID, GameID: uniqueName("game"),
+		PlayerID: f.Player.ID, GameServerID: f.GameServer.ID, GameID: uniqueName("game"), IP: ptrTo("192.0.2.1"),
 	}))
 	must(t, e.core.AssignPlayerRole(tn.ctx, f.Player.ID, e.role(t, tn, takaro.RoleModerator).ID, &f.GameServer.ID, nil))
 	check[[]takaro.PlayerLocation](t)(e.core.RecordLocations(tn.ctx, takaro.LocationRecord{GameServerID: f.GameServer.ID, Samples: []takaro.LocationSample{{PlayerID: f.Player.ID, X: 1, Y: 2, Z: 3}}}))
 	f.Variable = check[*takaro.Variable](t)(e.core.CreateVariable(tn.ctx, takaro.VariableCreate{
 		Key: "fill", Value: "value", GameServerID: &f.GameServer.ID, PlayerID: &f.Player.ID,
 	}))
+	check[*takaro.Setting](t)(e.core.SetSetting(tn.ctx, takaro.SettingCommandPrefix, takaro.SettingSet{Value: "!", GameServerID: &f.GameServer.ID}))
+	f.Module = e.fillModule(t, tn, f.GameServer.ID)
+	check[*takaro.Ban](t)(e.core.CreateBan(tn.ctx, takaro.BanCreate{PlayerID: f.Player.ID, GameServerID: &f.GameServer.ID}))
+	check[*takaro.Item](t)(e.core.UpsertItem(tn.ctx, takaro.ItemUpsert{CatalogueUpsert: takaro.CatalogueUpsert{GameserverID: f.GameServer.ID, Code: "fill", Name: "Fill"}}))
+	check[*takaro.Entity](t)(e.core.UpsertEntity(tn.ctx, takaro.EntityUpsert{CatalogueUpsert: takaro.CatalogueUpsert{GameserverID: f.GameServer.ID, Code: "fill", Name: "Fill"}}))
+	category := check[*takaro.ShopCategory](t)(e.core.CreateShopCategory(tn.ctx, takaro.ShopCategoryCreate{Name: uniqueName("Category"), Emoji: "🛡️"}))
+	f.Listing = check[*takaro.ShopListing](t)(e.core.CreateShopListing(tn.ctx, takaro.ShopListingCreate{GameServerID: f.GameServer.ID,
+		Name: "Fill", Price: 10, Items: []takaro.ShopListingItemInput{{Amount: 1, Code: ptrTo("fill")}}, CategoryIDs: []uuid.UUID{category.ID}}))
+	check[*takaro.PlayerOnGameServer](t)(e.core.AddCurrency(tn.ctx, f.GameServer.ID, f.Player.ID, takaro.CurrencyAmount{Currency: 100}))
+	check[*takaro.ShopOrder](t)(e.core.CreateShopOrder(tn.ctx, takaro.ShopOrderCreate{ListingID: f.Listing.ID, Amount: 1, PlayerID: &f.Player.ID}, true))
 	must(t, e.core.InDomainForTest(tn.ctx, func(tx *postgres.Tx) error {
 		if _, err := tx.Exec(tn.ctx, "UPDATE users SET player_id = $2 WHERE domain = $1 AND id = $3",
 			tx.Domain, f.Player.ID, tn.rootUserID()); err != nil {
@@ -188,6 +204,28 @@ func (e *env) fill(t testing.TB, tn *tenant) *fixture {
 		return err
 	}))
 	return f
+}
+
+// fillModule creates a module whose latest version holds one of every
+// part (a command with an argument, a hook, a cron job, a function and a
+// permission, held by a role), and installs it on a game server.
+func (e *env) fillModule(t testing.TB, tn *tenant, gameServer uuid.UUID) *takaro.Module {
+	t.Helper()
+	m := check[*takaro.Module](t)(e.core.CreateModule(tn.ctx, takaro.ModuleCreate{Name: uniqueName("module"),
+		LatestVersion: &takaro.ModuleVersionInput{Permissions: &[]takaro.ModulePermissionInput{
+			{Permission: "FILL_USE", FriendlyName: "Use", Description: "Use the module"}}}}))
+	v := m.LatestVersion.ID
+	check[*takaro.Command](t)(e.core.CreateCommand(tn.ctx, takaro.CommandCreate{Name: "cmd", Trigger: "cmd", VersionID: v,
+		Arguments: []takaro.CommandArgumentCreate{{Name: "arg", Type: takaro.ArgumentString, Position: 0}}}))
+	check[*takaro.Hook](t)(e.core.CreateHook(tn.ctx, takaro.HookCreate{Name: "hook", EventType: "chat-message", VersionID: v}))
+	check[*takaro.CronJob](t)(e.core.CreateCronJob(tn.ctx, takaro.CronJobCreate{Name: "cron", TemporalValue: "* * * * *", VersionID: v}))
+	name := "fn"
+	check[*takaro.Function](t)(e.core.CreateFunction(tn.ctx, takaro.FunctionCreate{Name: &name, VersionID: &v}))
+	check[*takaro.Installation](t)(e.core.InstallModule(tn.ctx, takaro.InstallationCreate{VersionID: v, GameServerID: gameServer}))
+	m = check[*takaro.Module](t)(e.core.FindModuleByID(tn.ctx, m.ID))
+	check[*takaro.Role](t)(e.core.CreateRole(tn.ctx, takaro.RoleCreate{Name: uniqueName("mrole"),
+		Permissions: []takaro.PermissionInput{{PermissionID: m.LatestVersion.Permissions[0].ID}}}))
+	return m
 }
 
 // superuser returns a pool on db as the server's superuser, which row-level
@@ -270,3 +308,7 @@ func atOnce(n int, fn func(i int) error) []error {
 	wg.Wait()
 	return errs
 }
+
+// uniqueViolation is the reference's message for a taken unique value,
+// which its clients compare; it names no field.
+const uniqueViolation = "Unique constraint violation"

@@ -12,6 +12,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/gotakaro/takaro"
 	"github.com/gotakaro/takaro/postgres"
 	"github.com/gotakaro/takaro/postgres/pgtest"
@@ -284,6 +285,42 @@ func migPtr[T any](v T) *T { return &v }
 
 // migFillDomain creates a domain with a row in every tenant table through the
 // data core, and returns its id. With linkUser, a user is linked to a player.
+// migFillModules creates a module with one of every part, a permission
+// held by a role and a module-scoped variable, tags it and installs the tag.
+func migFillModules(ctx context.Context, t *testing.T, d *postgres.DB, server, role uuid.UUID) {
+	t.Helper()
+	m, err := d.CreateModule(ctx, takaro.ModuleCreate{Name: "economy", LatestVersion: &takaro.ModuleVersionInput{
+		Permissions: &[]takaro.ModulePermissionInput{{Permission: "ECONOMY_USE", FriendlyName: "Use", Description: "Use it"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := m.LatestVersion.ID
+	name := "helper"
+	for _, err := range []error{
+		migErr(d.CreateCommand(ctx, takaro.CommandCreate{Name: "balance", Trigger: "balance", VersionID: v,
+			Arguments: []takaro.CommandArgumentCreate{{Name: "who", Type: takaro.ArgumentPlayer, Position: 0}}})),
+		migErr(d.CreateHook(ctx, takaro.HookCreate{Name: "greet", EventType: "player-connected", VersionID: v})),
+		migErr(d.CreateCronJob(ctx, takaro.CronJobCreate{Name: "payday", TemporalValue: "0 * * * *", VersionID: v})),
+		migErr(d.CreateFunction(ctx, takaro.FunctionCreate{Name: &name, VersionID: &v})),
+		migErr(d.CreateVariable(ctx, takaro.VariableCreate{Key: "module", Value: "1", ModuleID: &m.ID})),
+		migErr(d.UpdateRole(ctx, role, takaro.RoleUpdate{Permissions: &[]takaro.PermissionInput{{PermissionID: m.LatestVersion.Permissions[0].ID}}})),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	tagged, err := d.TagModuleVersion(ctx, takaro.ModuleVersionTag{ModuleID: m.ID, Tag: "1.0.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.InstallModule(ctx, takaro.InstallationCreate{VersionID: tagged.ID, GameServerID: server}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// migErr keeps only the error of a call.
+func migErr[T any](_ T, err error) error { return err }
+
 func migFillDomain(t *testing.T, d *postgres.DB, name string, linkUser bool) string {
 	t.Helper()
 	ctx := context.Background()
@@ -335,10 +372,30 @@ func migFillDomain(t *testing.T, d *postgres.DB, name string, linkUser bool) str
 	must(d.AssignUserRole(ctx, user.ID, role.ID, nil))
 	_, err = d.CreateVariable(ctx, takaro.VariableCreate{Key: "global", Value: "1"})
 	must(err)
+	migFillModules(ctx, t, d, servers[0].ID, role.ID)
 	_, err = d.CreateVariable(ctx, takaro.VariableCreate{Key: "scoped", Value: `{"points":5}`, GameServerID: &servers[0].ID, PlayerID: &players[0].ID})
+	must(err)
+	_, err = d.SetSetting(ctx, takaro.SettingCurrencyName, takaro.SettingSet{Value: "gold"})
+	must(err)
+	_, err = d.SetSetting(ctx, takaro.SettingCommandPrefix, takaro.SettingSet{Value: "!", GameServerID: &servers[0].ID})
 	must(err)
 	_, err = d.CreateEvent(ctx, takaro.EventCreate{EventName: takaro.EventPlayerLinked, PlayerID: &players[0].ID, UserID: &user.ID,
 		Meta: json.RawMessage(`{"source":"migration test"}`)})
+	must(err)
+	_, err = d.CreateBan(ctx, takaro.BanCreate{PlayerID: players[2].ID, IsGlobal: migPtr(true), Reason: migPtr("griefing")})
+	must(err)
+	_, err = d.UpsertItem(ctx, takaro.ItemUpsert{CatalogueUpsert: takaro.CatalogueUpsert{GameserverID: servers[0].ID, Code: "wood", Name: "Wood"}})
+	must(err)
+	_, err = d.UpsertEntity(ctx, takaro.EntityUpsert{CatalogueUpsert: takaro.CatalogueUpsert{GameserverID: servers[0].ID, Code: "zombie", Name: "Zombie"}})
+	must(err)
+	category, err := d.CreateShopCategory(ctx, takaro.ShopCategoryCreate{Name: "Resources", Emoji: "📦"})
+	must(err)
+	listing, err := d.CreateShopListing(ctx, takaro.ShopListingCreate{GameServerID: servers[0].ID, Name: "Wood", Price: 5,
+		Items: []takaro.ShopListingItemInput{{Amount: 1, Code: migPtr("wood")}}, CategoryIDs: []uuid.UUID{category.ID}})
+	must(err)
+	_, err = d.AddCurrency(ctx, servers[0].ID, players[0].ID, takaro.CurrencyAmount{Currency: 10})
+	must(err)
+	_, err = d.CreateShopOrder(ctx, takaro.ShopOrderCreate{ListingID: listing.ID, Amount: 1, PlayerID: &players[0].ID}, true)
 	must(err)
 	// What the data core has no method for yet: a user linked to a player,
 	// an API key with a permission, and a session.

@@ -102,7 +102,7 @@ func TestPlayerOnGameServer(t *testing.T) {
 	upd := check[*takaro.PlayerOnGameServer](t)(e.core.UpsertPlayerOnGameServer(tn.ctx, takaro.PlayerOnGameServerUpsert{
 		PlayerID: alice.ID, GameServerID: gs.ID, GameID: "42", Online: ptrTo(false),
 	}))
-	if upd.ID != pog.ID || upd.Online || upd.Ping == nil || *upd.Ping != 30 || *upd.IP != "192.0.2.1" || !upd.LastSeen.After(pog.LastSeen) {
+	if upd.ID != pog.ID || upd.Online || upd.Ping == nil || *upd.Ping != 30 || *upd.IP != "192.0.2.1" || !upd.LastSeen.After(pog.LastSeen.Time) {
 		t.Errorf("updated %+v, from %+v", upd, pog)
 	}
 	// Another player cannot take that game id there, nor can alice get a

@@ -3,8 +3,12 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -13,6 +17,12 @@ import (
 // On the 2-vCPU development VM one cost-10 hash takes about 55 ms of
 // database CPU, so verified credentials are cached by callers.
 const DefaultBcryptCost = 10
+
+// DefaultStatementTimeout bounds each statement of the API's work: far
+// above what any of its statements needs (milliseconds), short enough
+// that a stuck lock or an overloaded server answers 503 instead of
+// holding the request, and its connection, indefinitely.
+const DefaultStatementTimeout = 5 * time.Second
 
 // Options are the data core's settings beyond the connection.
 type Options struct {
@@ -27,19 +37,55 @@ type Options struct {
 	// connections are refused with ErrInsecureTransport. A DB without
 	// Keys never sends a key and is not restricted.
 	AllowInsecureTransport bool
+	// StatementTimeout bounds every statement of the data core's units of
+	// work (see limitSQL in tenancy.go); a statement that runs longer is
+	// cancelled and the operation fails with takaro.CodeUnavailable. Zero
+	// means DefaultStatementTimeout.
+	StatementTimeout time.Duration
+	// Throttles limit failed logins and token verifications; zero values
+	// take the defaults (throttle.go).
+	Throttles Throttles
+	// ListenConfig is the connection on which the DB listens for changes
+	// to identities (identitycache.go); nil means the pool's. It must
+	// reach PostgreSQL directly (or through PgBouncer in session mode):
+	// where it cannot deliver notifications, the identity cache is
+	// bypassed.
+	ListenConfig *pgx.ConnConfig
+	// Logger receives the identity cache's listener state changes; nil
+	// discards them.
+	Logger *slog.Logger
 	// Now is the clock of the process's own bookkeeping (the credential
 	// cache, "last seen" pacing); nil means time.Now. The database's clock
 	// rules everything it stores.
 	Now func() time.Time
 }
 
+// ListenerApplicationName is the application_name of the identity cache's
+// listening connection, by which an operator finds it in pg_stat_activity.
+const ListenerApplicationName = "takaro identity listener"
+
 // DB is the data core's handle on one PostgreSQL database.
 type DB struct {
 	pool       *pgxpool.Pool
 	keys       *Keyring
 	bcryptCost int
+	// statementTimeout is Options.StatementTimeout in milliseconds, as
+	// set_config takes it, and timeout the same for messages.
+	statementTimeout string
+	timeout          time.Duration
 	// creds remembers verified bearer tokens (authcache.go).
 	creds credentialCache
+	// throttles limit failed authentication work (throttle.go).
+	throttles *throttles
+	// identities keeps verified identities (identitycache.go); its
+	// listener starts with the first authentication, so commands that
+	// authenticate nothing never open it.
+	identities  *identityCache
+	listenCfg   *pgx.ConnConfig
+	log         *slog.Logger
+	startListen sync.Once
+	stopListen  context.CancelFunc
+	listening   sync.WaitGroup
 }
 
 // Open connects to the database and checks that the connecting role is
@@ -52,6 +98,22 @@ func Open(ctx context.Context, cfg *pgxpool.Config, opts Options) (*DB, error) {
 	if opts.BcryptCost < 4 || opts.BcryptCost > 31 {
 		return nil, fmt.Errorf("bcrypt cost must be between 4 and 31, not %d", opts.BcryptCost)
 	}
+	if opts.StatementTimeout == 0 {
+		opts.StatementTimeout = DefaultStatementTimeout
+	}
+	if opts.StatementTimeout < time.Millisecond {
+		return nil, fmt.Errorf("statement timeout must be at least 1ms, not %s", opts.StatementTimeout)
+	}
+	listenCfg := opts.ListenConfig
+	if listenCfg == nil {
+		listenCfg = cfg.ConnConfig
+	}
+	listenCfg = listenCfg.Copy()
+	listenCfg.Tracer = nil
+	listenCfg.RuntimeParams["application_name"] = ListenerApplicationName
+	identities := newIdentityCache(opts.Now)
+	cfg = cfg.Copy()
+	cfg.ConnConfig.OnNotice = identities.onNotice(cfg.ConnConfig.OnNotice)
 	if opts.Keys != nil && !opts.AllowInsecureTransport {
 		cfg = refuseInsecureTransport(cfg)
 	}
@@ -63,7 +125,12 @@ func Open(ctx context.Context, cfg *pgxpool.Config, opts Options) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("connect to the database: %w", err)
 	}
-	db := &DB{pool: pool, keys: opts.Keys, bcryptCost: opts.BcryptCost}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	db := &DB{pool: pool, keys: opts.Keys, bcryptCost: opts.BcryptCost, timeout: opts.StatementTimeout,
+		statementTimeout: strconv.FormatInt(opts.StatementTimeout.Milliseconds(), 10),
+		throttles:        newThrottles(opts.Throttles), identities: identities, listenCfg: listenCfg, log: opts.Logger, stopListen: func() {}}
 	db.creds.now = opts.Now
 	if err := db.checkRole(ctx); err != nil {
 		pool.Close()
@@ -72,8 +139,22 @@ func Open(ctx context.Context, cfg *pgxpool.Config, opts Options) (*DB, error) {
 	return db, nil
 }
 
-// Close releases every connection.
-func (db *DB) Close() { db.pool.Close() }
+// Close releases every connection, the listening one included.
+func (db *DB) Close() {
+	db.startListen.Do(func() {}) // no listener starts any more
+	db.stopListen()
+	db.listening.Wait()
+	db.pool.Close()
+}
+
+// ensureListening starts the identity cache's listener once.
+func (db *DB) ensureListening() {
+	db.startListen.Do(func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		db.stopListen = cancel
+		db.listening.Go(func() { db.identities.listen(ctx, db.listenCfg, db.log) })
+	})
+}
 
 // Pool returns the connection pool, for the migrator and health checks.
 func (db *DB) Pool() *pgxpool.Pool { return db.pool }

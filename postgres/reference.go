@@ -30,6 +30,7 @@ var (
 	refGameServer = "EXISTS (SELECT 1 FROM gameservers WHERE domain = $1 AND id = $2 AND deleted_at IS NULL)"
 	refPlayer     = "EXISTS (SELECT 1 FROM players WHERE domain = $1 AND id = $2)"
 	refUser       = "EXISTS (SELECT 1 FROM users WHERE domain = $1 AND id = $2)"
+	refModule     = "EXISTS (SELECT 1 FROM modules WHERE domain = $1 AND id = $2)"
 )
 
 // checkReferences checks, in one statement, that every given reference
@@ -64,4 +65,14 @@ func checkReferences(ctx context.Context, tx *Tx, refs ...reference) error {
 		}
 	}
 	return nil
+}
+
+// checkGameServer answers 404 unless the game server a path names is a live
+// one of the transaction's domain.
+func checkGameServer(ctx context.Context, tx *Tx, id uuid.UUID) error {
+	err := checkReferences(ctx, tx, reference{"id", &id, refGameServer})
+	if takaro.ErrorCode(err) == takaro.CodeValidation {
+		return takaro.NotFound("Gameserver", id)
+	}
+	return err
 }

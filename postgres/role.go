@@ -17,14 +17,17 @@ var permissionObject = jsonFields{
 	{"moduleVersionId", "NULL"},
 }
 
-// roleObject embeds the role's permissions, sorted by code.
+// roleObject embeds the role's permissions, sorted by code: permissions
+// of the catalogue and of module versions alike.
 var roleObject = jsonFields{
 	{"id", "id"}, {"createdAt", "created_at"}, {"updatedAt", "updated_at"}, {"name", "name"},
 	{"system", "system"}, {"linkedDiscordRoleId", "linked_discord_role_id"},
 	{"permissions", `(SELECT coalesce(json_agg(json_build_object('id', por.id, 'createdAt', por.created_at,
-		'updatedAt', por.updated_at, 'roleId', por.role_id, 'permissionId', por.permission_id, 'count', por.count,
-		'permission', ` + permissionObject.build("perm") + `) ORDER BY perm.code), '[]'::json)
-		FROM permission_on_role por JOIN permissions perm ON perm.id = por.permission_id
+		'updatedAt', por.updated_at, 'roleId', por.role_id, 'permissionId', coalesce(por.permission_id, por.module_permission_id),
+		'count', por.count, 'permission', CASE WHEN por.permission_id IS NOT NULL THEN ` + permissionObject.build("perm") + `
+			ELSE ` + modulePermissionObject.build("mperm") + ` END) ORDER BY coalesce(perm.code, mperm.code), por.id), '[]'::json)
+		FROM permission_on_role por LEFT JOIN permissions perm ON perm.id = por.permission_id
+		LEFT JOIN module_permissions mperm ON mperm.domain = por.domain AND mperm.id = por.module_permission_id
 		WHERE por.domain = $1 AND por.role_id = {t}.id)`},
 }
 
@@ -38,6 +41,20 @@ var roleSearch = &searchSpec{
 	// Permissions are always embedded; the reference accepts the name.
 	extend: map[string]string{"permissions": ""},
 }
+
+// implicitRole is the condition that role alias r (in the statement's
+// domain, $1) is the system role name, which everyone of its kind holds
+// without an assignment: User (every user) or Player (every player).
+func implicitRole(r, name string) string {
+	return r + ".domain = $1 AND " + r + ".system AND " + r + ".name = '" + name + "'"
+}
+
+// holdsImplicitRole is a search filter's condition that the role ids of
+// its parameter (%[1]s) include a system role that everyone holds: as in
+// the reference, filtering users or players by User or by Player finds
+// everyone.
+var holdsImplicitRole = `EXISTS (SELECT 1 FROM roles ir WHERE ir.domain = $1 AND ir.id = ANY(%[1]s)
+	AND ir.system AND ir.name IN ('` + takaro.RoleUser + `', '` + takaro.RolePlayer + `'))`
 
 // CreateRole creates a role with its permissions.
 func (db *DB) CreateRole(ctx context.Context, in takaro.RoleCreate) (*takaro.Role, error) {
@@ -125,15 +142,26 @@ func (db *DB) DeleteRole(ctx context.Context, id uuid.UUID) error {
 	})
 }
 
-// ListPermissions returns the permission catalogue, ordered by code.
+// ListPermissions returns the permission catalogue and the permissions
+// of the domain's module versions, ordered by code. Without a domain (system
+// work) it returns the catalogue alone.
 func (db *DB) ListPermissions(ctx context.Context) ([]takaro.Permission, error) {
 	var out []takaro.Permission
-	err := db.readGlobal(ctx, func(b *pgx.Batch, _ string) {
-		b.Queue("SELECT " + permissionObject.build("t") + " FROM permissions t ORDER BY t.code").Query(func(rows pgx.Rows) error {
-			var err error
-			out, err = pgx.CollectRows(rows, pgx.RowTo[takaro.Permission])
-			return err
+	collect := func(rows pgx.Rows) error {
+		var err error
+		out, err = pgx.CollectRows(rows, pgx.RowTo[takaro.Permission])
+		return err
+	}
+	if _, err := takaro.PrincipalFrom(ctx); err != nil {
+		err := db.readGlobal(ctx, func(b *pgx.Batch, _ string) {
+			b.Queue("SELECT " + permissionObject.build("t") + " FROM permissions t ORDER BY t.code").Query(collect)
 		})
+		return out, err
+	}
+	err := db.readInDomain(ctx, func(b *pgx.Batch, domain string) {
+		b.Queue("SELECT p FROM (SELECT "+permissionObject.build("t")+" AS p, t.code, t.id FROM permissions t UNION ALL SELECT "+
+			modulePermissionObject.build("t")+", t.code, t.id FROM module_permissions t WHERE t.domain = $1) AS all_permissions ORDER BY code, id",
+			domain).Query(collect)
 	})
 	return out, err
 }
@@ -157,7 +185,9 @@ func insertRole(ctx context.Context, tx *Tx, name string, system bool, discordRo
 }
 
 // setRolePermissions makes perms the role's exact set of permissions:
-// missing ones are removed, new ones added, counts updated.
+// missing ones are removed, new ones added, counts updated. A permission
+// id names an entry of the catalogue or a permission of one of the
+// domain's module versions.
 func setRolePermissions(ctx context.Context, tx *Tx, roleID uuid.UUID, perms []takaro.PermissionInput) error {
 	ids := make([]uuid.UUID, len(perms))
 	counts := make([]int32, len(perms))
@@ -167,16 +197,29 @@ func setRolePermissions(ctx context.Context, tx *Tx, roleID uuid.UUID, perms []t
 			counts[i] = int32(*p.Count)
 		}
 	}
-	if _, err := tx.Exec(ctx, "DELETE FROM permission_on_role WHERE domain = $1 AND role_id = $2 AND permission_id <> ALL($3)",
-		tx.Domain, roleID, ids); err != nil {
+	var unknown int
+	err := tx.QueryRow(ctx, `SELECT count(*) FROM unnest($2::uuid[]) AS p(id)
+		WHERE NOT EXISTS (SELECT 1 FROM permissions g WHERE g.id = p.id)
+			AND NOT EXISTS (SELECT 1 FROM module_permissions m WHERE m.domain = $1 AND m.id = p.id)`, tx.Domain, ids).Scan(&unknown)
+	if err != nil {
 		return err
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO permission_on_role (domain, role_id, permission_id, count)
-		SELECT $1, $2, p.id, p.count FROM unnest($3::uuid[], $4::int[]) AS p(id, count)
+	if unknown > 0 {
+		return takaro.Invalid("permissionId", "refers to something that does not exist")
+	}
+	b := &pgx.Batch{}
+	b.Queue(`DELETE FROM permission_on_role WHERE domain = $1 AND role_id = $2
+		AND coalesce(permission_id, module_permission_id) <> ALL($3)`, tx.Domain, roleID, ids)
+	b.Queue(`INSERT INTO permission_on_role (domain, role_id, permission_id, count)
+		SELECT $1, $2, p.id, p.count FROM unnest($3::uuid[], $4::int[]) AS p(id, count) JOIN permissions g ON g.id = p.id
 		ON CONFLICT (domain, role_id, permission_id) DO UPDATE SET count = excluded.count
-		WHERE permission_on_role.count IS DISTINCT FROM excluded.count`,
-		tx.Domain, roleID, ids, counts)
-	return translateError(err, "role")
+		WHERE permission_on_role.count IS DISTINCT FROM excluded.count`, tx.Domain, roleID, ids, counts)
+	b.Queue(`INSERT INTO permission_on_role (domain, role_id, module_permission_id, count)
+		SELECT $1, $2, p.id, p.count FROM unnest($3::uuid[], $4::int[]) AS p(id, count)
+			JOIN module_permissions m ON m.domain = $1 AND m.id = p.id
+		ON CONFLICT (domain, role_id, module_permission_id) DO UPDATE SET count = excluded.count
+		WHERE permission_on_role.count IS DISTINCT FROM excluded.count`, tx.Domain, roleID, ids, counts)
+	return translateError(tx.SendBatch(ctx, b).Close(), "role")
 }
 
 // permissionsByCode looks up catalogue entries by code.

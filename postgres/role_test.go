@@ -131,8 +131,8 @@ func TestRoleLifecycleAndEvents(t *testing.T) {
 	e.requireEvent(t, a, takaro.EventRoleCreated, roleEvent(r.ID))
 
 	_, err := e.core.CreateRole(a.ctx, takaro.RoleCreate{Name: "Builders"})
-	if ce := wantCode(t, err, takaro.CodeConflict); !strings.Contains(ce.Message, "name") {
-		t.Errorf("conflict %q does not name the name", ce.Message)
+	if ce := wantCode(t, err, takaro.CodeConflict); ce.Message != uniqueViolation {
+		t.Errorf("conflict %q, want %q", ce.Message, uniqueViolation)
 	}
 	e.createRole(t, a, "Diggers")
 	_, err = e.core.UpdateRole(a.ctx, r.ID, takaro.RoleUpdate{Name: ptrTo("Diggers")})
@@ -143,7 +143,7 @@ func TestRoleLifecycleAndEvents(t *testing.T) {
 	}
 
 	upd := check[*takaro.Role](t)(e.core.UpdateRole(a.ctx, r.ID, takaro.RoleUpdate{LinkedDiscordRoleID: ptrTo("123456789012345678")}))
-	if upd.LinkedDiscordRoleID == nil || *upd.LinkedDiscordRoleID != "123456789012345678" || !upd.UpdatedAt.After(r.UpdatedAt) {
+	if upd.LinkedDiscordRoleID == nil || *upd.LinkedDiscordRoleID != "123456789012345678" || !upd.UpdatedAt.After(r.UpdatedAt.Time) {
 		t.Errorf("updated %+v", upd)
 	}
 	e.requireEvent(t, a, takaro.EventRoleUpdated, roleEvent(r.ID))

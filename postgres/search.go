@@ -64,9 +64,15 @@ type searchSpec struct {
 	// where is a fixed condition over t, for example excluding soft-deleted
 	// rows; empty for none.
 	where string
+	// whereArgs are where's parameters, bound right after the domain: $2,
+	// $3 and so on.
+	whereArgs []any
 	// global marks a table without a domain column (the domains
 	// themselves); its searches run on the system path.
 	global bool
+	// defaultOrder, when set, is the ORDER BY over t of a query without
+	// sortBy (the id still breaks ties).
+	defaultOrder string
 }
 
 // builtSearch is a validated query: SQL fragments and their arguments.
@@ -88,6 +94,7 @@ func (s *searchSpec) build(domain string, q takaro.Query) (*builtSearch, error) 
 	var conds []string
 	if !s.global {
 		conds = append(conds, "t.domain = "+b.bind(domain))
+		b.args = append(b.args, s.whereArgs...)
 	}
 	if s.where != "" {
 		conds = append(conds, s.where)
@@ -105,6 +112,9 @@ func (s *searchSpec) build(domain string, q takaro.Query) (*builtSearch, error) 
 		b.limit = *q.Limit
 	}
 
+	if err := checkCost(q); err != nil {
+		return nil, err
+	}
 	for _, name := range sortedKeys(q.Filters) {
 		f, err := s.lookup("filters", name, opFilter)
 		if err != nil {
@@ -130,6 +140,9 @@ func (s *searchSpec) build(domain string, q takaro.Query) (*builtSearch, error) 
 			term, ok := v.(string)
 			if !ok {
 				return nil, takaro.Invalid("search."+name, "values must be strings")
+			}
+			if err := takaro.CheckText("search."+name, term); err != nil {
+				return nil, err
 			}
 			patterns = append(patterns, "%"+likeEscaper.Replace(term)+"%")
 		}
@@ -168,6 +181,9 @@ func (s *searchSpec) build(domain string, q takaro.Query) (*builtSearch, error) 
 			return nil, err
 		}
 		sortColumn = f.column
+		if f.kind == kindText {
+			sortColumn += textOrder
+		}
 	}
 	dir := "ASC"
 	switch strings.ToLower(q.SortDirection) {
@@ -176,6 +192,9 @@ func (s *searchSpec) build(domain string, q takaro.Query) (*builtSearch, error) 
 		dir = "DESC"
 	default:
 		return nil, takaro.Invalid("sortDirection", "must be asc or desc")
+	}
+	if q.SortBy == "" && s.defaultOrder != "" {
+		sortColumn = s.defaultOrder
 	}
 	// The id breaks ties, so equal sort values cannot shuffle across pages.
 	b.orderBy = sortColumn + " " + dir
@@ -196,6 +215,25 @@ func (s *searchSpec) build(domain string, q takaro.Query) (*builtSearch, error) 
 		b.where = strings.Join(conds, " AND ")
 	}
 	return b, nil
+}
+
+// checkCost bounds the work one search may ask of the database: every
+// filter value and search term is a condition or an ILIKE pattern, and
+// every extension a subquery per row (see takaro.MaxSearchTerms).
+func checkCost(q takaro.Query) error {
+	terms := 0
+	for _, values := range []map[string]takaro.Values{q.Filters, q.Search} {
+		for _, v := range values {
+			terms += len(v)
+		}
+	}
+	if terms > takaro.MaxSearchTerms {
+		return takaro.Invalid("filters", "and search may hold at most %d values together, not %d", takaro.MaxSearchTerms, terms)
+	}
+	if len(q.Extend) > takaro.MaxExtend {
+		return takaro.Invalid("extend", "may hold at most %d entries", takaro.MaxExtend)
+	}
+	return nil
 }
 
 // lookup returns the field called name if the spec allows op on it.
@@ -264,7 +302,7 @@ func (f field) convert(path string, v any) (any, error) {
 	switch f.kind {
 	case kindText:
 		if s, ok := v.(string); ok {
-			return s, nil
+			return s, takaro.CheckText(path, s)
 		}
 		return nil, takaro.Invalid(path, "values must be strings")
 	case kindEnum:
@@ -281,7 +319,7 @@ func (f field) convert(path string, v any) (any, error) {
 		return nil, takaro.Invalid(path, "values must be UUIDs")
 	case kindInt:
 		if n, err := toInt(v); err == nil {
-			return n, nil
+			return n, takaro.CheckInt(path, n)
 		}
 		return nil, takaro.Invalid(path, "values must be integers")
 	case kindBool:
@@ -292,7 +330,7 @@ func (f field) convert(path string, v any) (any, error) {
 	case kindTime:
 		if s, ok := v.(string); ok {
 			if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-				return t, nil
+				return t, takaro.CheckTime(path, t)
 			}
 		}
 		return nil, takaro.Invalid(path, "values must be ISO 8601 date-times, for example 2024-01-31T12:00:00Z")
@@ -345,6 +383,15 @@ func (b *builtSearch) bind(v any) string {
 	b.args = append(b.args, v)
 	return "$" + strconv.Itoa(len(b.args))
 }
+
+// textOrder is the collation of every ORDER BY over text (names, keys):
+// ICU's root locale, a linguistic order close to the reference's database
+// ("User", "Test role", "root" descending, where bytes would give "root",
+// "User", "Test role"). An ICU collation sorts the same on every cluster,
+// whatever locale the cluster was initialised with (the embedded one uses
+// C) and whatever the operating system's C library; migration 00030
+// checks that the server has it.
+const textOrder = ` COLLATE "und-x-icu"`
 
 // likeEscaper makes a search term match literally inside ILIKE, whose
 // default escape character is the backslash.
@@ -413,4 +460,37 @@ func withCommonFields(fields map[string]field) map[string]field {
 	fields["createdAt"] = field{column: "t.created_at", kind: kindTime, ops: opRange | opSort}
 	fields["updatedAt"] = field{column: "t.updated_at", kind: kindTime, ops: opRange | opSort}
 	return fields
+}
+
+// searchSpecs lists every resource's search, for SearchFields (and the
+// tests that check every search's SQL): add a new resource's spec here.
+var searchSpecs = []*searchSpec{domainSearch, eventSearch, gameServerSearch, playerSearch,
+	playerOnGameServerSearch, roleSearch, userSearch, variableSearch,
+	moduleSearch, versionSearch, installationSearch, commandSearch, hookSearch, cronJobSearch, functionSearch,
+	banSearch, itemSearch, entitySearch, categorySearch, listingSearch, orderSearch}
+
+// SearchFields describes what the search of a table accepts, for the API's
+// documentation; false when no search has that table.
+func SearchFields(table string) (takaro.SearchFields, bool) {
+	i := slices.IndexFunc(searchSpecs, func(s *searchSpec) bool { return s.table == table })
+	if i < 0 {
+		return takaro.SearchFields{}, false
+	}
+	spec := searchSpecs[i]
+	out := takaro.SearchFields{Enums: map[string][]string{}, Extend: sortedKeys(spec.extend)}
+	for _, name := range sortedKeys(spec.fields) {
+		f := spec.fields[name]
+		for _, o := range []struct {
+			op   fieldOps
+			list *[]string
+		}{{opFilter, &out.Filters}, {opSearch, &out.Search}, {opRange, &out.Range}, {opSort, &out.Sort}} {
+			if f.ops&o.op != 0 {
+				*o.list = append(*o.list, name)
+			}
+		}
+		if len(f.enum) > 0 {
+			out.Enums[name] = f.enum
+		}
+	}
+	return out, true
 }

@@ -20,6 +20,20 @@ import (
 // after a BEGIN, in the same round trip.
 const setDomainSQL = "SELECT takaro_set_local('takaro.domain', $1)"
 
+// limitSQL puts the statements of the current transaction under the
+// statement timeout (Options.StatementTimeout). It is set per transaction,
+// pipelined with its first statements, rather than as a connection
+// parameter (statement_timeout in the startup packet): PgBouncer refuses
+// startup parameters it does not track, and in transaction mode a
+// session-level SET would stay on a server connection that other clients
+// then share. A transaction-local setting ends with its transaction on
+// any pooler, and costs no round trip.
+const limitSQL = "SELECT set_config('statement_timeout', $1, true)"
+
+// bindSQL is setDomainSQL and limitSQL in one statement, for the units of
+// work of a domain.
+const bindSQL = "SELECT takaro_set_local('takaro.domain', $1), set_config('statement_timeout', $2, true)"
+
 // Tx is a transaction bound to one domain. PostgreSQL shows it only that
 // domain's rows and refuses writes of any other domain's rows; the queries
 // run in it must still filter by Domain themselves.
@@ -47,15 +61,15 @@ func (db *DB) inDomain(ctx context.Context, fn func(*Tx) error) error {
 func (db *DB) inExplicitDomain(ctx context.Context, domain string, fn func(*Tx) error) error {
 	b := &pgx.Batch{}
 	b.BeginTx(pgx.TxOptions{})
-	b.Queue(setDomainSQL, domain)
+	b.Queue(bindSQL, domain, db.statementTimeout)
 	br := db.pool.SendBatch(ctx, b)
 	if err := br.Close(); err != nil {
 		if tx := br.Tx(); tx != nil {
 			_ = tx.Rollback(context.WithoutCancel(ctx))
 		}
-		return fmt.Errorf("begin transaction: %w", err)
+		return db.unavailable(fmt.Errorf("begin transaction: %w", err))
 	}
-	return runTx(ctx, &Tx{Tx: br.Tx(), Domain: domain}, fn)
+	return db.unavailable(runTx(ctx, &Tx{Tx: br.Tx(), Domain: domain}, fn))
 }
 
 // readInDomain sends the statements that queue adds to b, in a
@@ -78,10 +92,10 @@ func (db *DB) readInDomain(ctx context.Context, queue func(b *pgx.Batch, domain 
 func (db *DB) readInExplicitDomain(ctx context.Context, domain string, queue func(b *pgx.Batch, domain string)) error {
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
-	b.Queue(setDomainSQL, domain)
+	b.Queue(bindSQL, domain, db.statementTimeout)
 	queue(b, domain)
 	b.Queue("COMMIT")
-	return db.sendInBlock(ctx, b)
+	return db.unavailable(db.sendInBlock(ctx, b))
 }
 
 // sendInBlock sends b, which opens a transaction block and closes it, in
@@ -106,8 +120,9 @@ func (db *DB) sendInBlock(ctx context.Context, b *pgx.Batch) error {
 // one round trip, bound to no domain (tenant tables look empty to them).
 func (db *DB) readGlobal(ctx context.Context, queue func(b *pgx.Batch, domain string)) error {
 	b := &pgx.Batch{}
+	b.Queue(limitSQL, db.statementTimeout)
 	queue(b, "")
-	return db.pool.SendBatch(ctx, b).Close()
+	return db.unavailable(db.pool.SendBatch(ctx, b).Close())
 }
 
 // inSystem runs fn in a transaction bound to no domain: the explicit path
@@ -115,11 +130,17 @@ func (db *DB) readGlobal(ctx context.Context, queue func(b *pgx.Batch, domain st
 // catalogue). Tenant tables look empty to it and refuse its writes;
 // work on a domain's rows goes through bindDomain.
 func (db *DB) inSystem(ctx context.Context, fn func(pgx.Tx) error) error {
-	tx, err := db.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
+	b := &pgx.Batch{}
+	b.BeginTx(pgx.TxOptions{})
+	b.Queue(limitSQL, db.statementTimeout)
+	br := db.pool.SendBatch(ctx, b)
+	if err := br.Close(); err != nil {
+		if tx := br.Tx(); tx != nil {
+			_ = tx.Rollback(context.WithoutCancel(ctx))
+		}
+		return db.unavailable(fmt.Errorf("begin transaction: %w", err))
 	}
-	return runTx(ctx, tx, fn)
+	return db.unavailable(runTx(ctx, br.Tx(), fn))
 }
 
 // bindDomain binds a system transaction to domain from now on, for work

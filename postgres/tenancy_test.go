@@ -369,8 +369,8 @@ func TestTenancyUniqueValuesDoNotConflictAcrossDomains(t *testing.T) {
 		}
 		// The constraint exists: the same value twice in one domain conflicts.
 		ce := wantCode(t, c.op(a.ctx), takaro.CodeConflict)
-		if !strings.Contains(ce.Message, c.field) {
-			t.Errorf("%s: conflict message %q does not name %s", c.name, ce.Message, c.field)
+		if ce.Message != uniqueViolation {
+			t.Errorf("%s (%s): conflict message %q, want %q", c.name, c.field, ce.Message, uniqueViolation)
 		}
 	}
 	// Players are upserted, so a taken steam id in another domain must

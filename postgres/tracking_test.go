@@ -19,13 +19,13 @@ func locationsOf(t *testing.T, locs []takaro.PlayerLocation) []float64 {
 	xs := make([]float64, len(locs))
 	for i, l := range locs {
 		xs[i] = l.X
-		if i > 0 && !l.CreatedAt.Equal(locs[i-1].CreatedAt) && !l.CreatedAt.Before(locs[i-1].CreatedAt) {
+		if i > 0 && !l.CreatedAt.Equal(locs[i-1].CreatedAt.Time) && !l.CreatedAt.Before(locs[i-1].CreatedAt.Time) {
 			t.Errorf("location %d is newer than the one before it", i)
 		}
 	}
 	for i := 0; i < len(locs); {
 		j := i + 1
-		for j < len(locs) && locs[j].CreatedAt.Equal(locs[i].CreatedAt) {
+		for j < len(locs) && locs[j].CreatedAt.Equal(locs[i].CreatedAt.Time) {
 			j++
 		}
 		slices.Sort(xs[i:j])

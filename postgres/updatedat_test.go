@@ -33,7 +33,7 @@ func TestUpdatedAtIgnoresLastSeen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !u.UpdatedAt.Equal(before) || !u.LastSeen.After(before) {
+	if !u.UpdatedAt.Equal(before.Time) || !u.LastSeen.After(before.Time) {
 		t.Fatalf("after recording last_seen: updatedAt %v (was %v), lastSeen %v", u.UpdatedAt, before, u.LastSeen)
 	}
 	name := "renamed"
@@ -42,7 +42,7 @@ func TestUpdatedAtIgnoresLastSeen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !u.UpdatedAt.After(before) {
+	if !u.UpdatedAt.After(before.Time) {
 		t.Fatalf("after a rename updatedAt is %v, not after %v", u.UpdatedAt, before)
 	}
 }
@@ -79,7 +79,7 @@ func TestRotationKeepsUpdatedAt(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the value does not read with the new key alone: %v", err)
 	}
-	if !got.UpdatedAt.Equal(gs.UpdatedAt) {
+	if !got.UpdatedAt.Equal(gs.UpdatedAt.Time) {
 		t.Fatalf("updatedAt moved from %v to %v by re-encryption", gs.UpdatedAt, got.UpdatedAt)
 	}
 }

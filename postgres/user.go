@@ -18,11 +18,15 @@ var userObject = jsonFields{
 	{"id", "id"}, {"createdAt", "created_at"}, {"updatedAt", "updated_at"}, {"name", "name"},
 	{"email", "email"}, {"discordId", "discord_id"}, {"lastSeen", "last_seen"}, {"playerId", "player_id"},
 	{"isDashboardUser", "is_dashboard_user"},
-	{"roles", `(SELECT coalesce(json_agg(json_build_object('id', rou.id, 'createdAt', rou.created_at,
-		'updatedAt', rou.updated_at, 'userId', rou.user_id, 'roleId', rou.role_id, 'expiresAt', rou.expires_at,
-		'role', ` + roleObject.build("r") + `) ORDER BY r.name), '[]'::json)
+	{"roles", `(SELECT coalesce(json_agg(a.o ORDER BY a.implicit, a.name` + textOrder + `, a.id), '[]'::json) FROM (
+		SELECT json_build_object('id', rou.id, 'createdAt', rou.created_at, 'updatedAt', rou.updated_at,
+			'userId', rou.user_id, 'roleId', rou.role_id, 'expiresAt', rou.expires_at, 'role', ` + roleObject.build("r") + `) AS o,
+			false AS implicit, r.name, rou.id
 		FROM role_on_user rou JOIN roles r ON r.domain = rou.domain AND r.id = rou.role_id
-		WHERE rou.domain = $1 AND rou.user_id = {t}.id AND (rou.expires_at IS NULL OR rou.expires_at > now()))`},
+		WHERE rou.domain = $1 AND rou.user_id = {t}.id AND (rou.expires_at IS NULL OR rou.expires_at > now())
+		UNION ALL
+		SELECT json_build_object('userId', {t}.id, 'roleId', r.id, 'role', ` + roleObject.build("r") + `), true, r.name, r.id
+		FROM roles r WHERE ` + implicitRole("r", takaro.RoleUser) + `) a)`},
 }
 
 var userSearch = &searchSpec{
@@ -35,9 +39,9 @@ var userSearch = &searchSpec{
 		"playerId":        {column: "t.player_id", kind: kindUUID, ops: opFilter},
 		"isDashboardUser": {column: "t.is_dashboard_user", kind: kindBool, ops: opFilter},
 		"lastSeen":        {column: "t.last_seen", kind: kindTime, ops: opRange | opSort},
-		"roleId": {kind: kindUUID, ops: opFilter, filterSQL: `EXISTS (SELECT 1 FROM role_on_user x
-			WHERE x.domain = $1 AND x.user_id = t.id AND x.role_id = ANY(%s)
-			AND (x.expires_at IS NULL OR x.expires_at > now()))`},
+		"roleId": {kind: kindUUID, ops: opFilter, filterSQL: `(EXISTS (SELECT 1 FROM role_on_user x
+			WHERE x.domain = $1 AND x.user_id = t.id AND x.role_id = ANY(%[1]s)
+			AND (x.expires_at IS NULL OR x.expires_at > now())) OR ` + holdsImplicitRole + `)`},
 	}),
 	extend: map[string]string{
 		"roles":  "",
@@ -65,6 +69,43 @@ func (db *DB) CreateUser(ctx context.Context, in takaro.UserCreate) (*takaro.Use
 			return err
 		}
 		return recordEvent(ctx, tx, takaro.EventCreate{EventName: takaro.EventUserCreated, UserID: &id})
+	})
+	return user, err
+}
+
+// InviteUser returns the domain's user with the e-mail address, or creates
+// a dashboard user named after it, without a password.
+func (db *DB) InviteUser(ctx context.Context, email string) (*takaro.User, error) {
+	email, err := takaro.NormalizeEmail(email)
+	if err != nil {
+		return nil, err
+	}
+	var user *takaro.User
+	err = db.inDomain(ctx, func(tx *Tx) error {
+		// The limit check locks the domain's row, so a concurrent invitation
+		// of the same address waits here and then finds the user.
+		var id uuid.UUID
+		existing := func() error {
+			return tx.QueryRow(ctx, "SELECT id FROM users WHERE domain = $1 AND email = $2", tx.Domain, email).Scan(&id)
+		}
+		err := existing()
+		if errors.Is(err, pgx.ErrNoRows) {
+			if err := checkDashboardUserLimit(ctx, tx); err != nil {
+				return err
+			}
+			if err = existing(); errors.Is(err, pgx.ErrNoRows) {
+				err = tx.QueryRow(ctx, `INSERT INTO users (domain, name, email, is_dashboard_user) VALUES ($1, $2, $2, true)
+					RETURNING id`, tx.Domain, email).Scan(&id)
+				if err == nil {
+					err = recordEvent(ctx, tx, takaro.EventCreate{EventName: takaro.EventUserCreated, UserID: &id})
+				}
+			}
+		}
+		if err != nil {
+			return translateError(err, "user")
+		}
+		user, err = findUserTx(ctx, tx, id)
+		return err
 	})
 	return user, err
 }
@@ -181,7 +222,8 @@ func checkAssignable(ctx context.Context, tx *Tx, table, resource string, id, ro
 }
 
 func checkDashboardUserLimit(ctx context.Context, tx *Tx) error {
-	return checkLimit(ctx, tx, "max_users", "SELECT count(*) FROM users WHERE domain = $1 AND is_dashboard_user", "Max users limit reached")
+	return checkLimit(ctx, tx, "max_users", "SELECT count(*) FROM users WHERE domain = $1 AND is_dashboard_user",
+		"Max users ({limit}) limit reached")
 }
 
 // insertUser creates a user, hashing the password with crypt() in the

@@ -46,7 +46,7 @@ func (db *DB) CreateVariable(ctx context.Context, in takaro.VariableCreate) (*ta
 	var v takaro.Variable
 	err := db.inDomain(ctx, func(tx *Tx) error {
 		if err := checkReferences(ctx, tx, reference{"gameServerId", in.GameServerID, refGameServer},
-			reference{"playerId", in.PlayerID, refPlayer}); err != nil {
+			reference{"playerId", in.PlayerID, refPlayer}, reference{"moduleId", in.ModuleID, refModule}); err != nil {
 			return err
 		}
 		if err := checkLimit(ctx, tx, "max_variables",
@@ -92,7 +92,7 @@ func (db *DB) UpdateVariable(ctx context.Context, id uuid.UUID, upd takaro.Varia
 	var v takaro.Variable
 	err := db.inDomain(ctx, func(tx *Tx) error {
 		if err := checkReferences(ctx, tx, reference{"gameServerId", upd.GameServerID, refGameServer},
-			reference{"playerId", upd.PlayerID, refPlayer}); err != nil {
+			reference{"playerId", upd.PlayerID, refPlayer}, reference{"moduleId", upd.ModuleID, refModule}); err != nil {
 			return err
 		}
 		// An expired variable that holds the key in the target scope is

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/google/uuid"
@@ -79,6 +80,7 @@ func runBench(ctx context.Context, a *app, args []string) error {
 	}
 	apiDB, err := postgres.Open(ctx, apiPool, postgres.Options{
 		Keys: keys, BcryptCost: a.cfg.BcryptCost, AllowInsecureTransport: a.cfg.AllowInsecureTransport,
+		StatementTimeout: a.cfg.StatementTimeout,
 	})
 	if err != nil {
 		return err
@@ -306,6 +308,15 @@ func (b *bench) run(ctx context.Context, apiDB *postgres.DB) error {
 	}
 	fmt.Fprintf(b.out, "takaro bench: %d game servers, %d variables; PostgreSQL %s; Go %s %s/%s, GOMAXPROCS %d, %d CPUs\n\n",
 		b.opts.gameServers, b.opts.variables, version, runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), runtime.NumCPU())
+	// Steady state has the identity cache on: wait for its listener.
+	for deadline := time.Now().Add(10 * time.Second); !apiDB.IdentityCacheStats().Listening; time.Sleep(10 * time.Millisecond) {
+		if _, err := b.call(ctx, http.MethodGet, "/me", ""); err != nil { // starts the listener
+			return err
+		}
+		if time.Now().After(deadline) {
+			return errors.New("the identity cache's listener did not come up within 10 s; its connection cannot LISTEN")
+		}
+	}
 	fmt.Fprintln(b.out, "What one request sends to PostgreSQL in steady state (captured after a warm-up request):")
 	variants := make([][]variant, len(scenarios))
 	for i, sc := range scenarios {
@@ -318,12 +329,13 @@ func (b *bench) run(ctx context.Context, apiDB *postgres.DB) error {
 				data = append(data, t)
 			}
 		}
-		fmt.Fprintf(b.out, "- %s: authentication %s; data %s\n", sc.name, describeTrips(sc.trips, true), describeTrips(sc.trips, false))
-		variants[i] = []variant{
-			{"API over HTTP", b.apiOp(sc)},
-			{"SQL: authentication + data", b.replayOp(sc.trips)},
-			{"SQL: data only", b.replayOp(data)},
+		fmt.Fprintf(b.out, "- %s: %d round trip(s) in all; authentication %s; data %s\n", sc.name, len(sc.trips),
+			describeTrips(sc.trips, true), describeTrips(sc.trips, false))
+		variants[i] = []variant{{"API over HTTP", b.apiOp(sc)}}
+		if len(data) < len(sc.trips) {
+			variants[i] = append(variants[i], variant{"SQL: authentication + data", b.replayOp(sc.trips)})
 		}
+		variants[i] = append(variants[i], variant{"SQL: data only", b.replayOp(data)})
 	}
 	fmt.Fprintln(b.out)
 
@@ -335,7 +347,7 @@ func (b *bench) run(ctx context.Context, apiDB *postgres.DB) error {
 			}
 		}
 	}
-	verifiedBefore := apiDB.CredentialStats().Verifications
+	verifiedBefore, cacheBefore := apiDB.CredentialStats().Verifications, apiDB.IdentityCacheStats()
 	for _, c := range b.opts.concurrency {
 		results, err := b.measure(ctx, c, variants)
 		if err != nil {
@@ -343,7 +355,15 @@ func (b *bench) run(ctx context.Context, apiDB *postgres.DB) error {
 		}
 		b.report(c, scenarios, variants, results)
 	}
+	cache := apiDB.IdentityCacheStats()
 	fmt.Fprintf(b.out, "crypt() verifications of a token while measuring: %d\n", apiDB.CredentialStats().Verifications-verifiedBefore)
+	fmt.Fprintf(b.out, "identity cache while measuring: %d hits, %d misses (identity read from the database), %d invalidations\n",
+		cache.Hits-cacheBefore.Hits, cache.Misses-cacheBefore.Misses, cache.Invalidations-cacheBefore.Invalidations)
+	var usage syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &usage); err == nil {
+		// Linux reports kilobytes. It includes the load generator's clients.
+		fmt.Fprintf(b.out, "peak RSS of this process (API, pools and load generator): %.1f MB\n", float64(usage.Maxrss)/1024)
+	}
 	return nil
 }
 

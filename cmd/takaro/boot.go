@@ -65,7 +65,8 @@ func (a *app) connect(ctx context.Context, keys *postgres.Keyring) (*postgres.DB
 		return nil, err
 	}
 	db, err := postgres.Open(ctx, poolConfig, postgres.Options{
-		Keys: keys, BcryptCost: a.cfg.BcryptCost, AllowInsecureTransport: a.cfg.AllowInsecureTransport,
+		Keys: keys, BcryptCost: a.cfg.BcryptCost, AllowInsecureTransport: a.cfg.AllowInsecureTransport, Logger: a.log,
+		StatementTimeout: a.cfg.StatementTimeout,
 	})
 	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 		cc := poolConfig.ConnConfig

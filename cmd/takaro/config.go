@@ -59,6 +59,9 @@ type Config struct {
 	AllowInsecureTransport bool
 	// BcryptCost is the crypt() work factor for new hashes (TAKARO_BCRYPT_COST).
 	BcryptCost int
+	// StatementTimeout bounds every statement of the data core's work
+	// (TAKARO_STATEMENT_TIMEOUT, a Go duration such as 5s).
+	StatementTimeout time.Duration
 
 	// HTTP server settings.
 	Port        int    // PORT
@@ -106,11 +109,12 @@ func loadConfig(getenv func(string) string) (*Config, error) {
 			ConnectTimeout: postgres.DefaultConnectTimeout,
 			MaxConns:       postgres.DefaultPoolSize(),
 		},
-		DataDir:    getenv("TAKARO_DATA_DIR"),
-		BcryptCost: postgres.DefaultBcryptCost,
-		Port:       3000,
-		LogLevel:   slog.LevelInfo,
-		sources:    map[string]string{},
+		DataDir:          getenv("TAKARO_DATA_DIR"),
+		BcryptCost:       postgres.DefaultBcryptCost,
+		StatementTimeout: postgres.DefaultStatementTimeout,
+		Port:             3000,
+		LogLevel:         slog.LevelInfo,
+		sources:          map[string]string{},
 	}
 	for _, name := range []string{"POSTGRES_HOST", "POSTGRES_USER", "POSTGRES_DB", "POSTGRES_CA", "TAKARO_DATA_DIR"} {
 		if getenv(name) != "" {
@@ -130,6 +134,7 @@ func loadConfig(getenv func(string) string) (*Config, error) {
 	parse("POSTGRES_SSL", boolInto(&c.DB.SSL))
 	parse("POSTGRES_ALLOW_INSECURE_TRANSPORT", boolInto(&c.AllowInsecureTransport))
 	parse("TAKARO_BCRYPT_COST", intInto(&c.BcryptCost))
+	parse("TAKARO_STATEMENT_TIMEOUT", durationInto(&c.StatementTimeout))
 	parse("PORT", portInto(&c.Port))
 	parse("TAKARO_MIGRATE", boolInto(&c.Migrate))
 	parse("LOGGING_JSON", boolInto(&c.LogJSON))
@@ -228,6 +233,7 @@ func (c *Config) registerDBFlags(fs *flag.FlagSet) {
 		c.DB.MaxConns = int32(n)
 		return nil
 	})
+	fs.Func("statement-timeout", "longest a database statement may run, e.g. 5s (TAKARO_STATEMENT_TIMEOUT)", durationInto(&c.StatementTimeout))
 }
 
 // validate checks the values that flags may have set, so that a bad one
@@ -240,6 +246,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("bcrypt cost %d: must be between 4 and 31", c.BcryptCost)
 	case c.DB.ConnectTimeout <= 0:
 		return fmt.Errorf("connect timeout %s: must be positive", c.DB.ConnectTimeout)
+	case c.StatementTimeout <= 0:
+		return fmt.Errorf("statement timeout %s: must be positive", c.StatementTimeout)
 	}
 	return nil
 }
@@ -300,6 +308,7 @@ func (c *Config) writeTo(w io.Writer) {
 		{"POSTGRES_ENCRYPTION_KEY_PREVIOUS", fmt.Sprintf("%d key(s)", len(c.PreviousKeys))},
 		{"TAKARO_DATA_DIR", c.DataDir},
 		{"TAKARO_BCRYPT_COST", strconv.Itoa(c.BcryptCost)},
+		{"TAKARO_STATEMENT_TIMEOUT", c.StatementTimeout.String()},
 		{"TAKARO_MIGRATE", strconv.FormatBool(c.Migrate)},
 		{"PORT", strconv.Itoa(c.Port)},
 		{"ADMIN_CLIENT_SECRET", c.AdminSecret.String()},

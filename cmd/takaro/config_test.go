@@ -215,6 +215,27 @@ func TestConfigBadPort(t *testing.T) {
 	}
 }
 
+func TestConfigStatementTimeout(t *testing.T) {
+	t.Parallel()
+	rows, _ := configRows(t, map[string]string{"TAKARO_DATA_DIR": t.TempDir()})
+	if rows["TAKARO_STATEMENT_TIMEOUT"] != "5s" {
+		t.Fatalf("default: %v", rows)
+	}
+	rows, _ = configRows(t, map[string]string{"TAKARO_STATEMENT_TIMEOUT": "250ms", "TAKARO_DATA_DIR": t.TempDir()})
+	if rows["TAKARO_STATEMENT_TIMEOUT"] != "250ms" {
+		t.Fatalf("from the environment: %v", rows)
+	}
+	rows, _ = configRows(t, map[string]string{"TAKARO_STATEMENT_TIMEOUT": "5", "TAKARO_DATA_DIR": t.TempDir()})
+	if rows["TAKARO_STATEMENT_TIMEOUT"] != "5s" {
+		t.Fatalf("whole seconds: %v", rows)
+	}
+	for _, value := range []string{"0s", "-1s", "soon"} {
+		o := takaro(t, map[string]string{"TAKARO_STATEMENT_TIMEOUT": value, "TAKARO_DATA_DIR": t.TempDir()}, "db", "status")
+		requireExit(t, o, 1)
+		requireContains(t, value, o.stderr, `TAKARO_STATEMENT_TIMEOUT="`+value+`"`, "not a positive duration")
+	}
+}
+
 // TestConnectionStringWinsOverDiscreteSettings points the discrete
 // variables nowhere and the connection string at a real database.
 func TestConnectionStringWinsOverDiscreteSettings(t *testing.T) {

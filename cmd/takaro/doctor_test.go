@@ -35,6 +35,6 @@ func TestDoctorCommand(t *testing.T) {
 	requireExit(t, o, 1)
 	requireContains(t, "doctor", o.stdout, "fail    server log", "log_parameter_max_length = -1",
 		`ALTER ROLE "`+pgtest.TestRole+`" IN DATABASE "`+db.Name+`" SET log_parameter_max_length = 0;`)
-	requireContains(t, "doctor", o.stderr, "1 of 7 checks failed")
+	requireContains(t, "doctor", o.stderr, "1 of 8 checks failed")
 	keysRequireNoSecret(t, o)
 }

@@ -307,5 +307,6 @@ func TestRotateKeyOnTheEmbeddedDefault(t *testing.T) {
 	}
 	o = takaro(t, plain, "db", "verify-encryption")
 	requireExit(t, o, 0)
-	requireContains(t, "verify-encryption with nothing configured", o.stdout, "checked 1 encrypted values: every one decrypts")
+	// The game server's connection info and the domain's registration token.
+	requireContains(t, "verify-encryption with nothing configured", o.stdout, "checked 2 encrypted values: every one decrypts")
 }

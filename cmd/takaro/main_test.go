@@ -144,7 +144,9 @@ func testApp(t *testing.T, env map[string]string) *app {
 // with exactly env as its environment, ready to start.
 func takaroProcess(t *testing.T, env map[string]string, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	// A safety net against a hung child, generous for slow shared machines:
+	// tests stop the processes they start themselves.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	t.Cleanup(cancel)
 	cmd := exec.CommandContext(ctx, os.Args[0], args...)
 	cmd.Env = []string{envChild + "=1"}

@@ -150,15 +150,23 @@ func (a *app) apiConfig(db *postgres.DB) (httpapi.Config, error) {
 	}
 	pool := db.Pool()
 	return httpapi.Config{
-		Domains: db, Users: db, Roles: db, GameServers: db, Players: db, Variables: db, Events: db, Tracking: db, Auth: db,
-		Ready:       db.Ping,
-		AdminSecret: string(adminSecret),
-		JWTSecret:   []byte(jwtSecret),
-		Logger:      a.log,
+		Domains: db, Users: db, Roles: db, GameServers: db, Players: db, Variables: db, Events: db, Settings: db, Tracking: db, Auth: db,
+		Modules: db, Commands: db, Hooks: db, CronJobs: db, Functions: db,
+		Currency: db, Bans: db, Items: db, Entities: db, Shop: db,
+		SearchFields: postgres.SearchFields,
+		Ready:        db.Ping,
+		AdminSecret:  string(adminSecret),
+		JWTSecret:    []byte(jwtSecret),
+		Logger:       a.log,
 		PoolStats: func() httpapi.PoolStats {
 			st := pool.Stat()
 			return httpapi.PoolStats{Acquired: st.AcquiredConns(), Idle: st.IdleConns(), Total: st.TotalConns(),
 				Max: st.MaxConns(), Waits: st.EmptyAcquireCount(), WaitDuration: st.EmptyAcquireWaitTime()}
+		},
+		IdentityCacheStats: func() httpapi.IdentityCacheStats {
+			st := db.IdentityCacheStats()
+			return httpapi.IdentityCacheStats{Hits: st.Hits, Misses: st.Misses, Invalidations: st.Invalidations,
+				Entries: st.Entries, Listening: st.Listening}
 		},
 	}, nil
 }

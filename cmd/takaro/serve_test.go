@@ -96,7 +96,7 @@ func startServeCmd(t *testing.T, cmd *exec.Cmd, stdout, stderr *bytes.Buffer, en
 			<-sv.done
 		}
 	})
-	deadline := time.Now().Add(90 * time.Second)
+	deadline := time.Now().Add(3 * time.Minute)
 	for {
 		select {
 		case <-sv.done:

@@ -104,10 +104,11 @@ func (db *Database) ConnStringAs(t testing.TB, role, password string) string {
 	return get(t).connString(role, password, db.Name)
 }
 
-// Config returns a pool configuration for the database.
+// Config returns a pool configuration for the database, made as the
+// command makes its own (so with the same query exec mode).
 func (db *Database) Config(t testing.TB) *pgxpool.Config {
 	t.Helper()
-	cfg, err := pgxpool.ParseConfig(db.ConnString)
+	cfg, err := postgres.ConnConfig{URL: db.ConnString}.PoolConfig()
 	if err != nil {
 		t.Fatal(err)
 	}
