@@ -69,7 +69,7 @@ func (db *DB) inExplicitDomain(ctx context.Context, domain string, fn func(*Tx) 
 		}
 		return db.unavailable(fmt.Errorf("begin transaction: %w", err))
 	}
-	return db.unavailable(runTx(ctx, &Tx{Tx: br.Tx(), Domain: domain}, fn))
+	return db.unavailable(db.runTx(ctx, br.Tx(), func(tx pgx.Tx) error { return fn(&Tx{Tx: tx, Domain: domain}) }))
 }
 
 // readInDomain sends the statements that queue adds to b, in a
@@ -140,7 +140,7 @@ func (db *DB) inSystem(ctx context.Context, fn func(pgx.Tx) error) error {
 		}
 		return db.unavailable(fmt.Errorf("begin transaction: %w", err))
 	}
-	return db.unavailable(runTx(ctx, br.Tx(), fn))
+	return db.unavailable(db.runTx(ctx, br.Tx(), fn))
 }
 
 // bindDomain binds a system transaction to domain from now on, for work
@@ -157,9 +157,15 @@ func bindDomain(ctx context.Context, tx pgx.Tx, domain string) (*Tx, error) {
 }
 
 // runTx runs fn and commits, or rolls back when fn fails. The rollback
-// uses a context that survives the caller's cancellation.
-func runTx[T pgx.Tx](ctx context.Context, tx T, fn func(T) error) error {
-	if err := fn(tx); err != nil {
+// uses a context that survives the caller's cancellation. Before the
+// commit it announces the identity changes that Citus shards relayed.
+func (db *DB) runTx(ctx context.Context, tx pgx.Tx, fn func(pgx.Tx) error) error {
+	db.identities.takeRelayed(tx.Conn().PgConn()) // left by an earlier use of the connection
+	err := fn(tx)
+	if err == nil {
+		err = db.relayIdentityChanges(ctx, tx)
+	}
+	if err != nil {
 		if rbErr := tx.Rollback(context.WithoutCancel(ctx)); rbErr != nil && !errors.Is(rbErr, pgx.ErrTxClosed) {
 			return errors.Join(err, rbErr)
 		}
