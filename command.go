@@ -1,6 +1,7 @@
 package takaro
 
 import (
+	"cmp"
 	"context"
 	"strconv"
 
@@ -23,6 +24,12 @@ type Command struct {
 	VersionID           uuid.UUID         `json:"versionId"`
 	Arguments           []CommandArgument `json:"arguments"`
 	RequiredPermissions []string          `json:"requiredPermissions"`
+
+	// Module and Permissions (the version's permissions that
+	// RequiredPermissions names) are present only when a search asks for
+	// them with extend "module", "permissions".
+	Module      *ModuleSummary `json:"module,omitzero"`
+	Permissions []Permission   `json:"permissions,omitzero"`
 }
 
 // ArgumentType is how a command argument is parsed.
@@ -101,10 +108,8 @@ type CommandArgumentUpdate struct {
 
 // Validate checks the input.
 func (u CommandArgumentUpdate) Validate() error {
-	if u.Name != nil {
-		if err := validateLength("name", *u.Name, 1, 150); err != nil {
-			return err
-		}
+	if err := validateOptional("name", u.Name, 1, 150); err != nil {
+		return err
 	}
 	if u.Type != nil && !u.Type.Valid() {
 		return Invalid("type", "must be one of string, number, boolean, player")
@@ -117,15 +122,7 @@ func validateArgumentTexts(field string, helpText, defaultValue *string) error {
 	if field != "" {
 		prefix = field + "."
 	}
-	if helpText != nil {
-		if err := validateLength(prefix+"helpText", *helpText, 0, 10000); err != nil {
-			return err
-		}
-	}
-	if defaultValue != nil {
-		return validateLength(prefix+"defaultValue", *defaultValue, 0, 10000)
-	}
-	return nil
+	return cmp.Or(validateOptional(prefix+"helpText", helpText, 0, 10000), validateOptional(prefix+"defaultValue", defaultValue, 0, 10000))
 }
 
 // CommandCreate is the input for creating a command in the latest version
@@ -172,28 +169,10 @@ func (u CommandUpdate) Validate() error {
 }
 
 func validateCommand(name, trigger, helpText, description, code *string, args []CommandArgumentCreate, perms []string) error {
-	if name != nil {
-		if err := validateLength("name", *name, 1, 150); err != nil {
-			return err
-		}
-	}
-	if trigger != nil {
-		if err := validateLength("trigger", *trigger, 1, 255); err != nil {
-			return err
-		}
-	}
-	if helpText != nil {
-		if err := validateLength("helpText", *helpText, 0, 10000); err != nil {
-			return err
-		}
-	}
-	if err := validateDescription(description); err != nil {
+	err := cmp.Or(validatePart(name, 150, description, code), validateOptional("trigger", trigger, 1, 255),
+		validateOptional("helpText", helpText, 0, 10000))
+	if err != nil {
 		return err
-	}
-	if code != nil {
-		if err := validateLength("function", *code, 0, MaxCode); err != nil {
-			return err
-		}
 	}
 	names, positions := map[string]bool{}, map[int]bool{}
 	for i, a := range args {

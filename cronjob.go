@@ -20,6 +20,9 @@ type CronJob struct {
 	FunctionID    uuid.UUID `json:"functionId"`
 	Function      Function  `json:"function"`
 	VersionID     uuid.UUID `json:"versionId"`
+
+	// Module is present only when a search asks for it with extend "module".
+	Module *ModuleSummary `json:"module,omitzero"`
 }
 
 // CronJobCreate is the input for creating a cron job in the latest version
@@ -51,21 +54,13 @@ func (u CronJobUpdate) Validate() error {
 }
 
 func validateCronJob(name, temporalValue, description, code *string) error {
-	if name != nil {
-		if err := validateLength("name", *name, 1, 50); err != nil {
-			return err
-		}
+	if err := validatePart(name, 50, description, code); err != nil {
+		return err
 	}
 	if temporalValue != nil {
 		if err := ValidateCronExpression(*temporalValue); err != nil {
 			return Invalid("temporalValue", "%s", err.Error())
 		}
-	}
-	if err := validateDescription(description); err != nil {
-		return err
-	}
-	if code != nil {
-		return validateLength("function", *code, 0, MaxCode)
 	}
 	return nil
 }

@@ -14,8 +14,11 @@ type CurrencyAmount struct {
 
 // Validate checks the input: a whole number that fits the balance column.
 func (a CurrencyAmount) Validate() error {
-	if a.Currency < 0 || a.Currency > MaxInt32 {
-		return Invalid("currency", "must be between 0 and %d", MaxInt32)
+	if a.Currency < 0 {
+		return Invalid("currency", "must not be less than 0")
+	}
+	if a.Currency > MaxInt32 {
+		return Invalid("currency", "must not be greater than %d", MaxInt32)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package takaro
 
 import (
+	"cmp"
 	"context"
 
 	"github.com/google/uuid"
@@ -59,28 +60,23 @@ func (u FunctionUpdate) Validate() error {
 	return validateFunctionFields(u.Code, u.Name, u.Description)
 }
 
-// DefaultFunctionCode is the code of a function created without any.
-const DefaultFunctionCode = "import { data, takaro } from '@takaro/helpers';\nasync function main() {\n}\nawait main();\n"
+// DefaultFunctionCode is the code of a function created without any: the
+// reference's starting point, character for character (no final newline),
+// since clients compare it.
+const DefaultFunctionCode = "import { data, takaro } from '@takaro/helpers';\nasync function main() {\n    const {} = data;\n}\nawait main();"
 
 func validateFunctionFields(code, name, description *string) error {
-	if code != nil {
-		if err := validateLength("code", *code, 0, MaxCode); err != nil {
-			return err
-		}
-	}
-	if name != nil {
-		if err := validateLength("name", *name, 1, 255); err != nil {
-			return err
-		}
-	}
-	return validateDescription(description)
+	return cmp.Or(validateOptional("code", code, 0, MaxCode), validateOptional("name", name, 1, 255), validateDescription(description))
 }
 
 func validateDescription(d *string) error {
-	if d == nil {
-		return nil
-	}
-	return validateLength("description", *d, 0, MaxDescription)
+	return validateOptional("description", d, 0, MaxDescription)
+}
+
+// validatePart checks what commands, hooks and cron jobs share: a name of
+// at most maxName characters, a description and their code.
+func validatePart(name *string, maxName int, description, code *string) error {
+	return cmp.Or(validateOptional("name", name, 1, maxName), validateDescription(description), validateOptional("function", code, 0, MaxCode))
 }
 
 // FunctionService manages functions in the domain of the context's

@@ -22,6 +22,9 @@ type Hook struct {
 	FunctionID  uuid.UUID `json:"functionId"`
 	Function    Function  `json:"function"`
 	VersionID   uuid.UUID `json:"versionId"`
+
+	// Module is present only when a search asks for it with extend "module".
+	Module *ModuleSummary `json:"module,omitzero"`
 }
 
 // HookEventDiscordMessage is the hook event type of a Discord message, the
@@ -74,10 +77,8 @@ func (u HookUpdate) Validate() error {
 }
 
 func validateHook(name, eventType, regex, description, code *string) error {
-	if name != nil {
-		if err := validateLength("name", *name, 1, 50); err != nil {
-			return err
-		}
+	if err := validatePart(name, 50, description, code); err != nil {
+		return err
 	}
 	if eventType != nil && !slices.Contains(HookEventTypes, *eventType) {
 		return Invalid("eventType", "must be one of %s", strings.Join(HookEventTypes, ", "))
@@ -91,12 +92,6 @@ func validateHook(name, eventType, regex, description, code *string) error {
 		if _, err := regexp.Compile(*regex); err != nil {
 			return Invalid("regex", "is not a valid RE2 regular expression: %s", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
 		}
-	}
-	if err := validateDescription(description); err != nil {
-		return err
-	}
-	if code != nil {
-		return validateLength("function", *code, 0, MaxCode)
 	}
 	return nil
 }

@@ -19,15 +19,21 @@ const TagLatest = "latest"
 // Module is a named, versioned bundle of commands, hooks, cron jobs,
 // functions and permissions that a domain installs on its game servers.
 type Module struct {
-	ID             uuid.UUID            `json:"id"`
-	CreatedAt      Time                 `json:"createdAt"`
-	UpdatedAt      Time                 `json:"updatedAt"`
-	Name           string               `json:"name"`
-	Builtin        *string              `json:"builtin"`
-	Author         string               `json:"author"`
-	SupportedGames []string             `json:"supportedGames"`
-	LatestVersion  ModuleVersion        `json:"latestVersion"`
-	Versions       []SmallModuleVersion `json:"versions"`
+	ModuleSummary
+	LatestVersion ModuleVersion        `json:"latestVersion"`
+	Versions      []SmallModuleVersion `json:"versions"`
+}
+
+// ModuleSummary is a module without its versions, as a search of
+// commands, hooks or cron jobs embeds it (extend "module").
+type ModuleSummary struct {
+	ID             uuid.UUID `json:"id"`
+	CreatedAt      Time      `json:"createdAt"`
+	UpdatedAt      Time      `json:"updatedAt"`
+	Name           string    `json:"name"`
+	Builtin        *string   `json:"builtin"`
+	Author         string    `json:"author"`
+	SupportedGames []string  `json:"supportedGames"`
 }
 
 // Complete fills in what is derived rather than stored: the latest

@@ -25,6 +25,14 @@ func validateLength(field, s string, lo, hi int) error {
 	return nil
 }
 
+// validateOptional checks the length of an optional field; absent passes.
+func validateOptional(field string, s *string, lo, hi int) error {
+	if s == nil {
+		return nil
+	}
+	return validateLength(field, *s, lo, hi)
+}
+
 // validateJSONObject checks that s is the text of a JSON object.
 func validateJSONObject(field, s string) error {
 	var obj map[string]json.RawMessage

@@ -268,7 +268,7 @@ func (w *xtWorld) fillModules(t *testing.T) {
 	w.module, w.latest = m.ID.String(), m.LatestVersion.ID.String()
 	var cmd takaro.Command
 	w.call(t, http.MethodPost, "/command", map[string]any{"name": w.tag + "-cmd", "trigger": "xt", "versionId": w.latest,
-		"arguments": []any{map[string]any{"name": "who", "type": "player", "position": 0}}}, &cmd)
+		"requiredPermissions": []string{"XT_USE"}, "arguments": []any{map[string]any{"name": "who", "type": "player", "position": 0}}}, &cmd)
 	w.command, w.argument = cmd.ID.String(), cmd.Arguments[0].ID.String()
 	var v struct {
 		ID string `json:"id"`
@@ -835,7 +835,7 @@ var xtModuleRoutes = map[string]xtRoute{
 		return xtCombos("installation", map[string][2]string{"moduleId": {a.module, b.module}, "gameServerId": {a.gs1, b.gs1}}, nil)
 	}},
 
-	"POST /command/search": {search: true},
+	"POST /command/search": {search: true, extend: []string{"module", "permissions"}},
 	"GET /command/{id}":    {attempts: func(_, b *xtWorld) []xtAttempt { return xtEach(nil, b.command) }},
 	"POST /command": {attempts: func(a, b *xtWorld) []xtAttempt {
 		return []xtAttempt{{name: "in B's version", body: map[string]any{"name": a.tag + "-c", "trigger": "t", "versionId": b.latest}}}
@@ -861,7 +861,7 @@ var xtModuleRoutes = map[string]xtRoute{
 		}
 	}},
 
-	"POST /hook/search": {search: true},
+	"POST /hook/search": {search: true, extend: []string{"module"}},
 	"GET /hook/{id}":    {attempts: func(_, b *xtWorld) []xtAttempt { return xtEach(nil, b.hook) }},
 	"POST /hook": {attempts: func(a, b *xtWorld) []xtAttempt {
 		return []xtAttempt{{name: "in B's version", body: map[string]any{"name": "h", "eventType": "log", "versionId": b.latest}}}
@@ -885,7 +885,7 @@ var xtModuleRoutes = map[string]xtRoute{
 		}
 	}},
 
-	"POST /cronjob/search": {search: true},
+	"POST /cronjob/search": {search: true, extend: []string{"module"}},
 	"GET /cronjob/{id}":    {attempts: func(_, b *xtWorld) []xtAttempt { return xtEach(nil, b.cron) }},
 	"POST /cronjob": {attempts: func(_, b *xtWorld) []xtAttempt {
 		return []xtAttempt{{name: "in B's version", body: map[string]any{"name": "c", "temporalValue": "* * * * *", "versionId": b.latest}}}

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -31,7 +32,7 @@ func TestCurrencyOverHTTP(t *testing.T) {
 		message    string
 	}{
 		{"/currency", `{"currency": 1.5}`, "currency must be an integer"},
-		{"/currency", `{"currency": -1}`, "currency must be between 0 and 2147483647"},
+		{"/currency", `{"currency": -1}`, "currency must not be less than 0"},
 		// Beyond any integer column: refused by the request decoder.
 		{"/add-currency", `{"currency": 2147483648}`, "currency must be an integer between -2147483648 and 2147483647"},
 		{"/add-currency", `{"currency": 0}`, "Amount must be greater than 0"},
@@ -43,6 +44,11 @@ func TestCurrencyOverHTTP(t *testing.T) {
 		if r.Status != http.StatusBadRequest || (r.errorMessage() != c.message && !slices.Contains(r.complaints(), c.message)) {
 			t.Errorf("%s %s: %d %s, want 400 %q", c.path, c.body, r.Status, r.Raw, c.message)
 		}
+	}
+	// The rule is named as class-validator names it, as the reference's clients read it.
+	r := s.do(http.MethodPost, balance+"/currency", `{"currency": -1}`, k.root())
+	if !strings.Contains(string(r.Raw), `"constraints":{"min":"currency must not be less than 0"}`) {
+		t.Errorf("a negative balance: %s, want the min constraint", r.Raw)
 	}
 	transfer := func(from, to int, amount int) *response {
 		return s.do(http.MethodPost, "/gameserver/"+gs+"/player/"+pogs[from].ID.String()+"/"+pogs[to].ID.String()+"/transfer",

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/gotakaro/takaro"
@@ -75,8 +76,13 @@ func TestRegistrationTokens(t *testing.T) {
 		}
 	}
 	resolve(token, http.StatusOK)
-	resolve(token[:43]+"A", http.StatusNotFound)
-	resolve("", http.StatusBadRequest)
+	// Not found, with the reference's message, for anything that names no
+	// domain; too long to be a token is invalid.
+	for _, tok := range []string{token[:43] + "A", "", "clearly-not-a-valid-base64-token-format!!!"} {
+		s.do(http.MethodPost, "/resolve-registration-token", map[string]any{"registrationToken": tok}, admin).
+			expectMessage(t, http.StatusNotFound, "NotFoundError", "Not found")
+	}
+	resolve(strings.Repeat("a", 129), http.StatusBadRequest)
 	s.do(http.MethodPost, "/resolve-registration-token", map[string]any{"registrationToken": token}, k.root()).expect(t, http.StatusUnauthorized)
 
 	// Stored encrypted, found by its digest: the plaintext is nowhere.

@@ -52,7 +52,7 @@ type endpoint struct {
 	// fields the document lists (Config.SearchFields).
 	searches string
 	// notImplemented marks a route that answers 501 once its request is
-	// checked (see triggerHandler).
+	// checked (see answering501).
 	notImplemented bool
 	// handle runs the endpoint; its result is the response's data.
 	handle func(r *request) (any, error)
@@ -134,6 +134,25 @@ func (e endpoint) text(params ...string) endpoint {
 	e.textParams = append(e.textParams, params...)
 	return e
 }
+
+// answering501 makes a route that would act outside the data core (run
+// module code, talk to a live game server) answer 501 with answer once its
+// handler has checked the request and what it names, which it does as
+// every route does (400, 404).
+func (e endpoint) answering501(answer error) endpoint {
+	check := e.handle
+	e.handle = func(r *request) (any, error) {
+		if _, err := check(r); err != nil {
+			return nil, err
+		}
+		return nil, answer
+	}
+	e.notImplemented = true
+	return e
+}
+
+// found keeps only the error of a lookup.
+func found[T any](_ T, err error) error { return err }
 
 func (e endpoint) withQuery(name, typ, description string) endpoint {
 	e.query = append(e.query, queryParam{name, typ, description})

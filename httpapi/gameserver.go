@@ -84,19 +84,13 @@ func (s *Server) liveGameServerRoutes() []endpoint {
 	c := s.cfg
 	onServer := func(method, action, summary string) endpoint {
 		return handler(method, "/gameserver/{id}/"+action, summary, "Gameserver", func(r *request) (*empty, error) {
-			if _, err := c.GameServers.FindGameServerByID(r.Context(), r.idParam("id"), false); err != nil {
-				return nil, err
-			}
-			return nil, errGameServerConnector
+			return nil, found(c.GameServers.FindGameServerByID(r.Context(), r.idParam("id"), false))
 		})
 	}
 	onPlayer := func(action, summary string) endpoint {
 		return handler(http.MethodPost, "/gameserver/{gameServerId}/player/{playerId}/"+action, summary, "Gameserver",
 			func(r *request) (*empty, error) {
-				if _, err := c.Players.FindPlayerOnGameServer(r.Context(), r.idParam("gameServerId"), r.idParam("playerId")); err != nil {
-					return nil, err
-				}
-				return nil, errGameServerConnector
+				return nil, found(c.Players.FindPlayerOnGameServer(r.Context(), r.idParam("gameServerId"), r.idParam("playerId")))
 			}).need(takaro.PermManageGameservers)
 	}
 	withBody := func(e endpoint, body reflect.Type) endpoint {
@@ -118,10 +112,10 @@ func (s *Server) liveGameServerRoutes() []endpoint {
 		onServer(http.MethodGet, "map/info", "The game's map (needs a game connector)"),
 		onServer(http.MethodGet, "map/tile/{x}/{y}/{z}", "A tile of the game's map (needs a game connector)").text("x", "y", "z"),
 		withBody(handler(http.MethodPost, "/gameserver/reachability", "Test whether a game server would answer (needs a game connector)", "Gameserver",
-			func(*request) (*empty, error) { return nil, errGameServerConnector }), reflect.TypeFor[reachabilityRequest]()),
+			func(*request) (*empty, error) { return nil, nil }), reflect.TypeFor[reachabilityRequest]()),
 	}
 	for i := range routes {
-		routes[i].notImplemented = true
+		routes[i] = routes[i].answering501(errGameServerConnector)
 	}
 	return routes
 }

@@ -77,6 +77,21 @@ func TestChangesReachEveryInstance(t *testing.T) {
 				a.do(http.MethodPut, "/role/"+role, map[string]any{"permissions": []any{}}, k.root()).expect(t, http.StatusOK)
 			}
 		}},
+		{"permission change beside a module permission", http.StatusForbidden, func() (header, string, func()) {
+			greet := newPermissionModule(t, a, k.root(), "GREET")
+			role := k.role(takaro.PermReadRoles)
+			held := func(perms ...string) map[string]any {
+				inputs := []any{map[string]any{"permissionId": greet.permission, "count": 3}}
+				for _, p := range perms {
+					inputs = append(inputs, map[string]any{"permissionId": k.permissionID(p)})
+				}
+				return map[string]any{"permissions": inputs}
+			}
+			a.do(http.MethodPut, "/role/"+role, held(takaro.PermReadRoles), k.root()).expect(t, http.StatusOK)
+			return k.login(k.user(false, role)), "/role/" + role, func() {
+				a.do(http.MethodPut, "/role/"+role, held(), k.root()).expect(t, http.StatusOK)
+			}
+		}},
 		{"user deletion", http.StatusUnauthorized, func() (header, string, func()) {
 			u := k.user(false)
 			return k.login(u), gsPath, func() { a.do(http.MethodDelete, "/user/"+u.ID, nil, k.root()).expect(t, http.StatusOK) }

@@ -95,15 +95,7 @@ var errNotRun = takaro.Errorf(takaro.CodeNotImplemented,
 // triggerHandler returns a route that would run module code: it checks the
 // request and what it names, and answers 501 (errNotRun).
 func triggerHandler[In any](path, summary, tag string, check func(r *request, in *In) error) endpoint {
-	e := bodyHandler(http.MethodPost, path, summary+" (not implemented: answers 501)", tag, func(r *request, in *In) (*empty, error) {
-		if err := check(r, in); err != nil {
-			return nil, err
-		}
-		return nil, errNotRun
-	}).need(takaro.PermManageModules)
-	e.notImplemented = true
-	return e
+	return bodyHandler(http.MethodPost, path, summary+" (not implemented: answers 501)", tag, func(r *request, in *In) (*empty, error) {
+		return nil, check(r, in)
+	}).need(takaro.PermManageModules).answering501(errNotRun)
 }
-
-// found keeps only the error of a lookup.
-func found[T any](_ T, err error) error { return err }

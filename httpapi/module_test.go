@@ -1,12 +1,14 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"slices"
 	"testing"
 
 	"github.com/gotakaro/takaro"
+	"github.com/jackc/pgx/v5"
 )
 
 // moduleKit creates a module with a command (with an argument), a hook, a
@@ -14,6 +16,13 @@ import (
 type moduleKit struct {
 	*kit
 	module, latest, command, hook, cron, helper string
+}
+
+// startModuleTest starts a test server with a tenant (with limits) that
+// has a module kit.
+func startModuleTest(t *testing.T, limits map[string]any, configSchema string) *moduleKit {
+	t.Helper()
+	return newModuleKit(t, newKit(t, newTestServer(t), limits), configSchema)
 }
 
 func newModuleKit(t *testing.T, k *kit, configSchema string) *moduleKit {
@@ -45,12 +54,17 @@ func newModuleKit(t *testing.T, k *kit, configSchema string) *moduleKit {
 	return mk
 }
 
+// setPermissions replaces the module permissions of the latest version.
+func (mk *moduleKit) setPermissions(t *testing.T, perms ...map[string]any) {
+	t.Helper()
+	mk.s.do(http.MethodPut, "/module/"+mk.module, map[string]any{"latestVersion": map[string]any{"permissions": perms}}, mk.root()).
+		expect(t, http.StatusOK)
+}
+
 func TestModuleTaggedVersionsAreImmutable(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t)
-	k := newKit(t, s, nil)
-	mk := newModuleKit(t, k, "")
-	root := k.root()
+	mk := startModuleTest(t, nil, "")
+	s, root := mk.s, mk.root()
 
 	var tagged takaro.ModuleVersion
 	s.do(http.MethodPost, "/module/version", map[string]any{"tag": "1.0.0", "moduleId": mk.module}, root).expect(t, http.StatusOK).decode(t, &tagged)
@@ -110,11 +124,9 @@ func TestModuleTaggedVersionsAreImmutable(t *testing.T) {
 
 func TestModuleValidationNamesTheField(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t)
-	k := newKit(t, s, nil)
-	mk := newModuleKit(t, k, `{"type":"object","properties":{"greeting":{"type":"string","maxLength":5}},"required":["greeting"]}`)
-	gs := k.gameServer("{}")
-	root := k.root()
+	mk := startModuleTest(t, nil, `{"type":"object","properties":{"greeting":{"type":"string","maxLength":5}},"required":["greeting"]}`)
+	s, root := mk.s, mk.root()
+	gs := mk.gameServer("{}")
 	for _, c := range []struct {
 		name, method, path string
 		body               map[string]any
@@ -168,12 +180,9 @@ func TestModuleValidationNamesTheField(t *testing.T) {
 
 func TestModuleExportImportRoundTrip(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t)
-	k := newKit(t, s, nil)
-	mk := newModuleKit(t, k, "")
-	root := k.root()
-	s.do(http.MethodPut, "/module/"+mk.module, map[string]any{"latestVersion": map[string]any{"permissions": []any{
-		map[string]any{"permission": "GREET", "friendlyName": "Greet", "description": "May greet", "canHaveCount": true}}}}, root).expect(t, http.StatusOK)
+	mk := startModuleTest(t, nil, "")
+	s, root := mk.s, mk.root()
+	mk.setPermissions(t, map[string]any{"permission": "GREET", "friendlyName": "Greet", "description": "May greet", "canHaveCount": true})
 	s.do(http.MethodPut, "/command/"+mk.command, map[string]any{"requiredPermissions": []string{"GREET"}, "description": "says hi"}, root).expect(t, http.StatusOK)
 	s.do(http.MethodPost, "/module/version", map[string]any{"tag": "1.0.0", "moduleId": mk.module}, root).expect(t, http.StatusOK)
 	s.do(http.MethodPut, "/hook/"+mk.hook, map[string]any{"regex": "^hello$"}, root).expect(t, http.StatusOK)
@@ -210,11 +219,9 @@ func TestModuleExportImportRoundTrip(t *testing.T) {
 
 func TestModuleInstallationsFollowTheirRows(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t)
-	k := newKit(t, s, map[string]any{"maxGameservers": 10})
-	mk := newModuleKit(t, k, "")
-	root := k.root()
-	gs1, gs2 := k.gameServer("{}"), k.gameServer("{}")
+	mk := startModuleTest(t, map[string]any{"maxGameservers": 10}, "")
+	s, root := mk.s, mk.root()
+	gs1, gs2 := mk.gameServer("{}"), mk.gameServer("{}")
 	for _, gs := range []string{gs1.ID.String(), gs2.ID.String()} {
 		s.do(http.MethodPost, "/module/installation", map[string]any{"versionId": mk.latest, "gameServerId": gs}, root).expect(t, http.StatusOK)
 	}
@@ -251,5 +258,111 @@ func TestModuleInstallationsFollowTheirRows(t *testing.T) {
 		"module-uninstalled", "module-uninstalled", "module-uninstalled"}
 	if !slices.Equal(names, want) {
 		t.Errorf("events %v, want %v", names, want)
+	}
+}
+
+// TestBuiltinModulesCannotChange: a builtin module (this server seeds
+// none; the flag is set here as a seeding would set it) is refused every
+// change of the module and of its latest version's parts, as in the
+// reference, but can be read, tagged, installed and exported, and does not
+// count towards maxModules.
+func TestBuiltinModulesCannotChange(t *testing.T) {
+	t.Parallel()
+	mk := startModuleTest(t, map[string]any{"maxModules": 1}, "")
+	s, root := mk.s, mk.root()
+	s.inDomain(t, mk.tn.ID, func(tx pgx.Tx) error {
+		_, err := tx.Exec(context.Background(), "UPDATE modules SET builtin = 'greeter' WHERE domain = $1 AND id = $2", mk.tn.ID, mk.module)
+		return err
+	})
+
+	const refused = "Cannot modify builtin modules"
+	for _, c := range []struct {
+		method, path string
+		body         map[string]any
+	}{
+		{http.MethodPut, "/module/" + mk.module, map[string]any{"name": "renamed"}},
+		{http.MethodDelete, "/module/" + mk.module, nil},
+		{http.MethodPost, "/command", map[string]any{"name": "new", "trigger": "new", "versionId": mk.latest}},
+		{http.MethodPut, "/command/" + mk.command, map[string]any{"name": "changed"}},
+		{http.MethodDelete, "/command/" + mk.command, nil},
+		{http.MethodPost, "/hook", map[string]any{"name": "new", "eventType": "log", "versionId": mk.latest}},
+		{http.MethodDelete, "/hook/" + mk.hook, nil},
+		{http.MethodPut, "/cronjob/" + mk.cron, map[string]any{"temporalValue": "* * * * *"}},
+		{http.MethodPost, "/function", map[string]any{"name": "new", "versionId": mk.latest}},
+		{http.MethodPut, "/function/" + mk.helper, map[string]any{"code": "// changed"}},
+		{http.MethodDelete, "/function/" + mk.helper, nil},
+	} {
+		s.do(c.method, c.path, c.body, root).expectMessage(t, http.StatusBadRequest, "BadRequestError", refused)
+	}
+
+	var m takaro.Module
+	s.do(http.MethodGet, "/module/"+mk.module, nil, root).expect(t, http.StatusOK).decode(t, &m)
+	if m.Builtin == nil || *m.Builtin != "greeter" || len(m.LatestVersion.Commands) != 1 || len(m.LatestVersion.Functions) != 1 ||
+		m.LatestVersion.Functions[0].Code != "// v1" {
+		t.Fatalf("the builtin module changed or lost its flag: %+v", m)
+	}
+	if n := *s.do(http.MethodPost, "/module/search", map[string]any{"filters": map[string]any{"builtin": []string{"greeter"}}}, root).
+		expect(t, http.StatusOK).Meta.Total; n != 1 {
+		t.Errorf("filter by builtin found %d modules, want 1", n)
+	}
+	s.do(http.MethodPost, "/module/version", map[string]any{"tag": "1.0.0", "moduleId": mk.module}, root).expect(t, http.StatusOK)
+	s.do(http.MethodPost, "/module/installation", map[string]any{"versionId": mk.latest, "gameServerId": mk.gameServer("{}").ID}, root).
+		expect(t, http.StatusOK)
+	s.do(http.MethodPost, "/module/"+mk.module+"/export", map[string]any{}, root).expect(t, http.StatusOK)
+	// The builtin module leaves room for the one module the limit allows.
+	s.do(http.MethodPost, "/module", map[string]any{"name": unique("module")}, root).expect(t, http.StatusOK)
+	s.do(http.MethodPost, "/module", map[string]any{"name": unique("module")}, root).expect(t, http.StatusBadRequest)
+}
+
+// TestPartSearchExtend: searches of commands, hooks and cron jobs embed
+// their module with extend "module", and of commands the module
+// permissions they require with "permissions"; nothing without extend;
+// the reference's "gameServer", which names no relation, is refused.
+func TestPartSearchExtend(t *testing.T) {
+	t.Parallel()
+	mk := startModuleTest(t, nil, "")
+	s, root := mk.s, mk.root()
+	mk.setPermissions(t, map[string]any{"permission": "GREET", "friendlyName": "Greet", "description": "May greet"},
+		map[string]any{"permission": "WAVE", "friendlyName": "Wave", "description": "May wave"})
+	s.do(http.MethodPut, "/command/"+mk.command, map[string]any{"requiredPermissions": []string{"GREET"}}, root).expect(t, http.StatusOK)
+	var m takaro.Module
+	s.do(http.MethodGet, "/module/"+mk.module, nil, root).expect(t, http.StatusOK).decode(t, &m)
+
+	type part struct {
+		ID          string                `json:"id"`
+		Module      *takaro.ModuleSummary `json:"module"`
+		Permissions *[]takaro.Permission  `json:"permissions"`
+	}
+	search := func(path string, extend ...string) part {
+		t.Helper()
+		body := map[string]any{"filters": map[string]any{"moduleId": []string{mk.module}}}
+		if extend != nil {
+			body["extend"] = extend
+		}
+		var parts []part
+		s.do(http.MethodPost, path, body, root).expect(t, http.StatusOK).decode(t, &parts)
+		if len(parts) != 1 {
+			t.Fatalf("POST %s found %d, want 1", path, len(parts))
+		}
+		return parts[0]
+	}
+	for _, path := range []string{"/command/search", "/hook/search", "/cronjob/search"} {
+		if p := search(path); p.Module != nil || p.Permissions != nil {
+			t.Errorf("POST %s without extend embeds %+v", path, p)
+		}
+		p := search(path, "module")
+		if p.Module == nil || p.Module.ID != m.ID || p.Module.Name != m.Name || p.Module.SupportedGames[0] != "all" {
+			t.Errorf("POST %s with extend module embeds %+v, want module %s %s", path, p.Module, m.ID, m.Name)
+		}
+		r := s.do(http.MethodPost, path, map[string]any{"extend": []string{"gameServer"}}, root)
+		r.expect(t, http.StatusBadRequest, string(takaro.CodeValidation))
+		if !r.namesField("extend") {
+			t.Errorf("POST %s with extend gameServer: the error does not name extend: %s", path, r.Raw)
+		}
+	}
+	p := search("/command/search", "permissions", "module")
+	if p.Permissions == nil || len(*p.Permissions) != 1 || (*p.Permissions)[0].Permission != "GREET" ||
+		(*p.Permissions)[0].ModuleVersionID == nil || (*p.Permissions)[0].ModuleVersionID.String() != mk.latest || p.Module == nil {
+		t.Errorf("command search with extend permissions, module embeds %+v", p)
 	}
 }

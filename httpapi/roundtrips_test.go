@@ -354,6 +354,9 @@ func TestSteadyStateRoundTrips(t *testing.T) {
 		change()
 		waitFor(t, "the invalidation of "+what, func() bool { return stats().Invalidations > before })
 	}
+	// Roles may hold module permissions, which a version's permissions, the
+	// module and the role's own permissions all reach.
+	greet, farewell := newPermissionModule(t, issuer, tn.auth(), "GREET"), newPermissionModule(t, issuer, tn.auth(), "FAREWELL")
 	var role takaro.Role
 	changed("a new role", func() {
 		issuer.do(http.MethodPost, "/role", map[string]any{"name": "watched", "permissions": []any{}}, tn.auth()).
@@ -377,6 +380,23 @@ func TestSteadyStateRoundTrips(t *testing.T) {
 				return err
 			})
 		}},
+		{"a role's module permissions (the domain)", func() {
+			issuer.do(http.MethodPut, "/role/"+roleID, map[string]any{"permissions": []any{
+				map[string]any{"permissionId": greet.permission, "count": 1}, map[string]any{"permissionId": farewell.permission}}}, tn.auth()).
+				expect(t, http.StatusOK)
+		}},
+		{"the count of a role's module permission (the domain)", func() {
+			issuer.do(http.MethodPut, "/role/"+roleID, map[string]any{"permissions": []any{
+				map[string]any{"permissionId": greet.permission, "count": 2}, map[string]any{"permissionId": farewell.permission}}}, tn.auth()).
+				expect(t, http.StatusOK)
+		}},
+		{"a held module permission removed from its version (the domain)", func() {
+			issuer.do(http.MethodPut, "/module/"+greet.module, map[string]any{"latestVersion": map[string]any{"permissions": []any{}}}, tn.auth()).
+				expect(t, http.StatusOK)
+		}},
+		{"the module of a held permission deleted (the domain)", func() {
+			issuer.do(http.MethodDelete, "/module/"+farewell.module, nil, tn.auth()).expect(t, http.StatusOK)
+		}},
 	} {
 		changed(change.what, change.make)
 		p.measure(getGameServer).expectIdentityRead(t, "GET /gameserver/{id} after a change of "+change.what, 1)
@@ -387,4 +407,21 @@ func TestSteadyStateRoundTrips(t *testing.T) {
 	// instance has the session's identity cached.
 	issuer.do(http.MethodPost, "/logout", nil, tn.auth()).expect(t, http.StatusOK)
 	answersWithin(t, s, "/gameserver/"+gs.ID.String(), tn.auth(), http.StatusUnauthorized)
+}
+
+// permissionModule is a module whose latest version defines one permission.
+type permissionModule struct{ module, permission string }
+
+// newPermissionModule creates a module whose latest version defines the
+// permission code.
+func newPermissionModule(t *testing.T, s *testServer, h header, code string) permissionModule {
+	t.Helper()
+	var m takaro.Module
+	s.do(http.MethodPost, "/module", map[string]any{"name": unique("module"), "latestVersion": map[string]any{"permissions": []any{
+		map[string]any{"permission": code, "friendlyName": code, "description": "held by a role", "canHaveCount": true}}}}, h).
+		expect(t, http.StatusOK).decode(t, &m)
+	if len(m.LatestVersion.Permissions) != 1 {
+		t.Fatalf("module %s defines %d permissions, want 1", m.Name, len(m.LatestVersion.Permissions))
+	}
+	return permissionModule{module: m.ID.String(), permission: m.LatestVersion.Permissions[0].ID.String()}
 }

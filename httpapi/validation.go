@@ -134,6 +134,8 @@ var constraintNames = []struct{ text, name string }{
 	{"UTF-8", "isString"},
 	{"integer", "isInt"},
 	{"must be between", "max"},
+	{"must not be less than", "min"},
+	{"must not be greater than", "max"},
 	{"boolean", "isBoolean"},
 	{"true or false", "isBoolean"},
 	{"must be an array", "isArray"},

@@ -36,8 +36,13 @@ var commandSearch = &searchSpec{
 		"versionId": {column: "t.version_id", kind: kindUUID, ops: opFilter},
 		"moduleId":  {column: moduleOfVersion("t.version_id"), kind: kindUUID, ops: opFilter},
 	}),
-	// The function and the arguments are always embedded.
-	extend: map[string]string{},
+	// The function and the arguments are always embedded. The reference's
+	// "gameServer" names no relation of a command, so it is refused.
+	extend: map[string]string{
+		"module": partModule,
+		"permissions": `(SELECT coalesce(json_agg(` + modulePermissionObject.build("rp") + ` ORDER BY rp.code), '[]'::json)
+			FROM module_permissions rp WHERE rp.domain = t.domain AND rp.version_id = t.version_id AND rp.code = ANY(t.required_permissions))`,
+	},
 }
 
 // defaultHelpText is the help text of a command or argument created

@@ -285,10 +285,12 @@ func (db *DB) RegistrationToken(ctx context.Context, domain string) (*string, er
 }
 
 // ResolveRegistrationToken returns the domain whose server-registration
-// token is token, unless it is disabled.
+// token is token, unless it is disabled. Any token that names no domain,
+// the empty one included, is "Not found", as in the reference; only one
+// longer than any token could be is refused as invalid.
 func (db *DB) ResolveRegistrationToken(ctx context.Context, token string) (*takaro.Domain, error) {
-	if token == "" || len(token) > 128 {
-		return nil, takaro.Invalid("registrationToken", "must be between 1 and 128 characters long")
+	if len(token) > 128 {
+		return nil, takaro.Invalid("registrationToken", "must be at most 128 characters long")
 	}
 	digest := sha256.Sum256([]byte(token))
 	var d *takaro.Domain
@@ -304,7 +306,7 @@ func (db *DB) ResolveRegistrationToken(ctx context.Context, token string) (*taka
 		return nil, err
 	}
 	if d == nil {
-		return nil, takaro.Errorf(takaro.CodeNotFound, "No domain has this registration token")
+		return nil, takaro.Errorf(takaro.CodeNotFound, "Not found")
 	}
 	d.ServerRegistrationToken = &token
 	return d, nil

@@ -24,7 +24,8 @@ var hookSearch = &searchSpec{
 		"versionId": {column: "t.version_id", kind: kindUUID, ops: opFilter},
 		"moduleId":  {column: moduleOfVersion("t.version_id"), kind: kindUUID, ops: opFilter},
 	}),
-	extend: map[string]string{},
+	// The reference's "gameServer" names no relation, so it is refused.
+	extend: map[string]string{"module": partModule},
 }
 
 // CreateHook creates a hook, with its code, in a latest version.

@@ -40,13 +40,22 @@ var versionObject = jsonFields{
 
 var smallVersionObject = jsonFields{{"id", "id"}, {"createdAt", "created_at"}, {"updatedAt", "updated_at"}, {"tag", "tag"}}
 
-var moduleObject = jsonFields{
+var moduleSummaryObject = jsonFields{
 	{"id", "id"}, {"createdAt", "created_at"}, {"updatedAt", "updated_at"}, {"name", "name"}, {"builtin", "builtin"},
 	{"author", "author"}, {"supportedGames", "supported_games"},
+}
+
+// partModule embeds, as extend "module" of a search of commands, hooks or
+// cron jobs, the module of the version t.version_id.
+var partModule = `(SELECT ` + moduleSummaryObject.build("pm") + ` FROM module_versions pv
+	JOIN modules pm ON pm.domain = pv.domain AND pm.id = pv.module_id
+	WHERE pv.domain = t.domain AND pv.id = t.version_id)`
+
+var moduleObject = append(moduleSummaryObject[:len(moduleSummaryObject):len(moduleSummaryObject)], jsonFields{
 	{"latestVersion", `(SELECT ` + versionObject.build("lv") + ` FROM module_versions lv
 		WHERE lv.domain = $1 AND lv.module_id = {t}.id AND lv.tag = '` + takaro.TagLatest + `')`},
 	{"versions", listOf(smallVersionObject, "module_versions", "sv", "module_id", "created_at")},
-}
+}...)
 
 var installationObject = jsonFields{
 	{"id", "id"}, {"createdAt", "created_at"}, {"updatedAt", "updated_at"}, {"gameserverId", "gameserver_id"},

@@ -112,7 +112,7 @@ func Open(ctx context.Context, cfg *pgxpool.Config, opts Options) (*DB, error) {
 	listenCfg.Tracer = nil
 	listenCfg.RuntimeParams["application_name"] = ListenerApplicationName
 	identities := newIdentityCache(opts.Now)
-	cfg = cfg.Copy()
+	cfg = decodeJSONFast(cfg)
 	cfg.ConnConfig.OnNotice = identities.onNotice(cfg.ConnConfig.OnNotice)
 	if opts.Keys != nil && !opts.AllowInsecureTransport {
 		cfg = refuseInsecureTransport(cfg)

@@ -12,8 +12,10 @@ import (
 	mathrand "math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"regexp"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -56,12 +58,29 @@ type benchOptions struct {
 	concurrency []int
 	gameServers int
 	variables   int
+	cpuProfile  string // file for a CPU profile of the whole run, or ""
 }
 
 func runBench(ctx context.Context, a *app, args []string) error {
 	o, err := parseBenchFlags(a, args)
 	if err != nil {
 		return err
+	}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			_ = f.Close() // the profile never started; nothing was written
+			return err
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			if err := f.Close(); err != nil {
+				a.log.Error("could not write the CPU profile", "file", o.cpuProfile, "error", err.Error())
+			}
+		}()
 	}
 	db, err := a.openServing(ctx)
 	if err != nil {
@@ -157,6 +176,7 @@ func parseBenchFlags(a *app, args []string) (benchOptions, error) {
 		})
 		fs.IntVar(&o.gameServers, "gameservers", o.gameServers, "game servers (with connection info) in the benchmark domain")
 		fs.IntVar(&o.variables, "variables", o.variables, "variables in the benchmark domain")
+		fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (read it with go tool pprof)")
 	})
 	switch {
 	case err != nil:

@@ -64,9 +64,13 @@ func (a *app) connect(ctx context.Context, keys *postgres.Keyring) (*postgres.DB
 	if err != nil {
 		return nil, err
 	}
+	listenConfig, err := a.cfg.listenConfig()
+	if err != nil {
+		return nil, err
+	}
 	db, err := postgres.Open(ctx, poolConfig, postgres.Options{
 		Keys: keys, BcryptCost: a.cfg.BcryptCost, AllowInsecureTransport: a.cfg.AllowInsecureTransport, Logger: a.log,
-		StatementTimeout: a.cfg.StatementTimeout,
+		StatementTimeout: a.cfg.StatementTimeout, ListenConfig: listenConfig,
 	})
 	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 		cc := poolConfig.ConnConfig

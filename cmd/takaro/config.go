@@ -16,6 +16,7 @@ import (
 
 	"github.com/gotakaro/takaro/postgres"
 	"github.com/gotakaro/takaro/postgres/embedded"
+	"github.com/jackc/pgx/v5"
 )
 
 // secret is a configuration value that must never be printed or logged.
@@ -42,6 +43,12 @@ type Config struct {
 	// configured and takaro runs its own cluster under DataDir.
 	DB       postgres.ConnConfig
 	Embedded bool
+	// ListenURL is the connection string of the identity cache's LISTEN
+	// connection (POSTGRES_LISTEN_CONNECTION_STRING); empty means DB's.
+	// Where DB goes through PgBouncer in transaction mode, LISTEN does not
+	// stay on one server connection: this must reach PostgreSQL directly
+	// (or through PgBouncer in session mode).
+	ListenURL secret
 	// DataDir holds local state: the embedded cluster and, for it only,
 	// generated development secrets (TAKARO_DATA_DIR).
 	DataDir string
@@ -81,6 +88,7 @@ type Config struct {
 // flagVariables names the variable each configuration flag overrides.
 var flagVariables = map[string]string{
 	"database-url":        "POSTGRES_CONNECTION_STRING",
+	"listen-database-url": "POSTGRES_LISTEN_CONNECTION_STRING",
 	"data-dir":            "TAKARO_DATA_DIR",
 	"encryption-key-file": "POSTGRES_ENCRYPTION_KEY",
 	"bcrypt-cost":         "TAKARO_BCRYPT_COST",
@@ -167,6 +175,9 @@ func loadConfig(getenv func(string) string) (*Config, error) {
 		errs = append(errs, err)
 	}
 	c.DB.URL, c.DB.Password = string(url), string(password)
+	if c.ListenURL, err = readSecret(getenv, "POSTGRES_LISTEN_CONNECTION_STRING"); err != nil {
+		errs = append(errs, err)
+	}
 	if c.EncryptionKey, err = readSecret(getenv, "POSTGRES_ENCRYPTION_KEY"); err != nil {
 		errs = append(errs, err)
 	}
@@ -207,6 +218,11 @@ func loadConfig(getenv func(string) string) (*Config, error) {
 func (c *Config) registerDBFlags(fs *flag.FlagSet) {
 	fs.Func("database-url", "PostgreSQL connection string (overrides POSTGRES_*)", func(v string) error {
 		c.DB.URL, c.Embedded = v, false
+		return nil
+	})
+	fs.Func("listen-database-url", "connection string of the identity cache's LISTEN connection, when the pool goes through "+
+		"PgBouncer in transaction mode: PostgreSQL directly (POSTGRES_LISTEN_CONNECTION_STRING; default: the pool's)", func(v string) error {
+		c.ListenURL = secret(v)
 		return nil
 	})
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for the embedded database and local state (TAKARO_DATA_DIR)")
@@ -252,6 +268,22 @@ func (c *Config) validate() error {
 	return nil
 }
 
+// listenConfig is the connection of the identity cache's listener: nil
+// for the pool's, or ListenURL with the pool's other settings (TLS,
+// connect timeout).
+func (c *Config) listenConfig() (*pgx.ConnConfig, error) {
+	if c.ListenURL == "" {
+		return nil, nil
+	}
+	cc := c.DB
+	cc.URL = string(c.ListenURL)
+	cfg, err := cc.PoolConfig()
+	if err != nil {
+		return nil, fmt.Errorf("POSTGRES_LISTEN_CONNECTION_STRING: %w", err)
+	}
+	return cfg.ConnConfig, nil
+}
+
 // keyring returns the configured encryption keys, or nil when none is set.
 func (c *Config) keyring() (*postgres.Keyring, error) {
 	if c.EncryptionKey == "" {
@@ -294,6 +326,7 @@ func (c *Config) writeTo(w io.Writer) {
 	rows := [][2]string{
 		{"database", db},
 		{"POSTGRES_CONNECTION_STRING", url},
+		{"POSTGRES_LISTEN_CONNECTION_STRING", c.ListenURL.String()},
 		{"POSTGRES_HOST", cmp.Or(c.DB.Host, "localhost")},
 		{"POSTGRES_PORT", strconv.Itoa(port)},
 		{"POSTGRES_USER", cmp.Or(c.DB.User, "postgres")},

@@ -98,14 +98,16 @@ func writeFile(t *testing.T, name, content string) string {
 func TestConfigNeverPrintsSecrets(t *testing.T) {
 	t.Parallel()
 	secrets := map[string]string{
-		"POSTGRES_PASSWORD":                "pw-S3CR3T-6f1c",
-		"POSTGRES_ENCRYPTION_KEY":          "key-S3CR3T-0123456789abcdef-current",
-		"POSTGRES_ENCRYPTION_KEY_PREVIOUS": "key-S3CR3T-previous-one,key-S3CR3T-previous-two",
-		"ADMIN_CLIENT_SECRET":              "admin-S3CR3T-77aa",
-		"JWT_SECRET":                       "jwt-S3CR3T-9d0e",
-		"POSTGRES_CONNECTION_STRING":       "postgres://takaro:conn-S3CR3T-5b2@db.example.com:5432/takaro",
+		"POSTGRES_PASSWORD":                 "pw-S3CR3T-6f1c",
+		"POSTGRES_ENCRYPTION_KEY":           "key-S3CR3T-0123456789abcdef-current",
+		"POSTGRES_ENCRYPTION_KEY_PREVIOUS":  "key-S3CR3T-previous-one,key-S3CR3T-previous-two",
+		"ADMIN_CLIENT_SECRET":               "admin-S3CR3T-77aa",
+		"JWT_SECRET":                        "jwt-S3CR3T-9d0e",
+		"POSTGRES_CONNECTION_STRING":        "postgres://takaro:conn-S3CR3T-5b2@db.example.com:5432/takaro",
+		"POSTGRES_LISTEN_CONNECTION_STRING": "postgres://takaro:listen-S3CR3T-c41@direct.example.com:5432/takaro",
 	}
-	parts := []string{"S3CR3T", "6f1c", "0123456789abcdef", "previous-one", "previous-two", "77aa", "9d0e", "5b2", "db.example.com"}
+	parts := []string{"S3CR3T", "6f1c", "0123456789abcdef", "previous-one", "previous-two", "77aa", "9d0e", "5b2", "db.example.com",
+		"c41", "direct.example.com"}
 	fromEnv := map[string]string{"TAKARO_DATA_DIR": t.TempDir()}
 	fromFiles := map[string]string{"TAKARO_DATA_DIR": t.TempDir()}
 	for name, value := range secrets {
@@ -119,7 +121,8 @@ func TestConfigNeverPrintsSecrets(t *testing.T) {
 				t.Errorf("secrets from %s: `takaro config` prints %q:\n%s", what, part, o)
 			}
 		}
-		for _, name := range []string{"POSTGRES_PASSWORD", "POSTGRES_ENCRYPTION_KEY", "ADMIN_CLIENT_SECRET", "JWT_SECRET"} {
+		for _, name := range []string{"POSTGRES_PASSWORD", "POSTGRES_ENCRYPTION_KEY", "ADMIN_CLIENT_SECRET", "JWT_SECRET",
+			"POSTGRES_LISTEN_CONNECTION_STRING"} {
 			if rows[name] != "(set)" {
 				t.Errorf("secrets from %s: %s is %q, want (set)", what, name, rows[name])
 			}

@@ -42,12 +42,28 @@ func callServed(t *testing.T, sv *served, method, path, body string, headers map
 
 // TestLogoutReachesAnotherProcess runs two takaro serve processes on one
 // database: a session logged out through one is refused by the other,
-// which had its identity cached, within 100 ms.
+// which had its identity cached, within 100 ms. In the second case the
+// other process's pool goes through PgBouncer in transaction mode and its
+// listener, as configured, straight to PostgreSQL.
 func TestLogoutReachesAnotherProcess(t *testing.T) {
 	t.Parallel()
+	for _, behindPgBouncer := range []bool{false, true} {
+		t.Run(map[bool]string{false: "direct", true: "other behind PgBouncer"}[behindPgBouncer], func(t *testing.T) {
+			t.Parallel()
+			testLogoutReachesAnotherProcess(t, behindPgBouncer)
+		})
+	}
+}
+
+func testLogoutReachesAnotherProcess(t *testing.T, behindPgBouncer bool) {
 	db := pgtest.New(t)
 	a := startServe(t, serveEnv(t, db, freePort(t)))
-	b := startServe(t, serveEnv(t, db, freePort(t)))
+	env := serveEnv(t, db, freePort(t))
+	if behindPgBouncer {
+		env["POSTGRES_CONNECTION_STRING"] = db.PgBouncer(t, 2)
+		env["POSTGRES_LISTEN_CONNECTION_STRING"] = db.ConnString
+	}
+	b := startServe(t, env)
 
 	status, body := callServed(t, a, http.MethodPost, "/domain", `{"name":"two processes"}`,
 		map[string]string{"X-Takaro-Admin-Token": serveAdminSecret})

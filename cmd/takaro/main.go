@@ -71,7 +71,7 @@ var (
 		"TAKARO_DATA_DIR", "TAKARO_BCRYPT_COST", "LOGGING_LEVEL", "LOGGING_JSON",
 	}
 	keyVariables   = []string{"POSTGRES_ENCRYPTION_KEY", "POSTGRES_ENCRYPTION_KEY_PREVIOUS", "POSTGRES_ALLOW_INSECURE_TRANSPORT"}
-	serveVariables = slices.Concat(keyVariables, []string{"PORT", "ADMIN_CLIENT_SECRET", "JWT_SECRET", "TAKARO_MIGRATE"})
+	serveVariables = slices.Concat(keyVariables, []string{"POSTGRES_LISTEN_CONNECTION_STRING", "PORT", "ADMIN_CLIENT_SECRET", "JWT_SECRET", "TAKARO_MIGRATE"})
 )
 
 // commands lists every subcommand, in the order help shows them.

@@ -4,7 +4,7 @@
 // parallel (node --test runs each file in its own process).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { AdminClient, Client } from '@takaro/apiclient';
+import { AdminClient, Client, EventCreateDTOEventNameEnum, GameServerCreateDTOTypeEnum } from '@takaro/apiclient';
 
 export const url = process.env.TAKARO_URL;
 const adminSecret = process.env.TAKARO_ADMIN_SECRET;
@@ -100,4 +100,40 @@ export async function rejects(promise, status, code) {
     return body.meta.error;
   }
   assert.fail(`expected ${status}, got ${res.status} ${JSON.stringify(res.data)}`);
+}
+
+// newModule creates a module through the client with the given latest
+// version fields and returns it (its latestVersion holds the version id
+// that commands, hooks, cron jobs and functions are created in).
+export async function newModule(client, latestVersion = {}) {
+  return (await client.module.moduleControllerCreate({ name: unique('module'), latestVersion })).data.data;
+}
+
+// newGameServer creates a game server of the mock type.
+export async function newGameServer(client) {
+  return (await client.gameserver.gameServerControllerCreate({ name: unique('server'), type: GameServerCreateDTOTypeEnum.Mock, connectionInfo: '{}' })).data.data;
+}
+
+const runEvents = {
+  command: EventCreateDTOEventNameEnum.CommandExecuted,
+  hook: EventCreateDTOEventNameEnum.HookExecuted,
+  cronjob: EventCreateDTOEventNameEnum.CronjobExecuted,
+};
+
+// recordRun records the event a runner would record after running part, a
+// command, hook or cron job (kind) of mod on gs: what the executions
+// routes read.
+export async function recordRun(client, kind, part, mod, gs, success) {
+  await client.event.eventControllerCreate({
+    eventName: runEvents[kind],
+    moduleId: mod.id,
+    gameserverId: gs.id,
+    meta: { [kind]: { id: part.id }, result: { success, logs: [] } },
+  });
+}
+
+// newModuleOnServer creates a domain with a module and a game server.
+export async function newModuleOnServer(prefix) {
+  const { client } = await newDomain(prefix);
+  return { client, mod: await newModule(client), gs: await newGameServer(client) };
 }
