@@ -41,7 +41,7 @@ var commandSearch = &searchSpec{
 	extend: map[string]string{
 		"module": partModule,
 		"permissions": `(SELECT coalesce(json_agg(` + modulePermissionObject.build("rp") + ` ORDER BY rp.code), '[]'::json)
-			FROM module_permissions rp WHERE rp.domain = t.domain AND rp.version_id = t.version_id AND rp.code = ANY(t.required_permissions))`,
+			FROM module_permissions rp WHERE rp.domain = $1 AND rp.version_id = t.version_id AND rp.code = ANY(t.required_permissions))`,
 	},
 }
 

@@ -49,7 +49,7 @@ var moduleSummaryObject = jsonFields{
 // cron jobs, the module of the version t.version_id.
 var partModule = `(SELECT ` + moduleSummaryObject.build("pm") + ` FROM module_versions pv
 	JOIN modules pm ON pm.domain = pv.domain AND pm.id = pv.module_id
-	WHERE pv.domain = t.domain AND pv.id = t.version_id)`
+	WHERE pv.domain = $1 AND pv.id = t.version_id)`
 
 var moduleObject = append(moduleSummaryObject[:len(moduleSummaryObject):len(moduleSummaryObject)], jsonFields{
 	{"latestVersion", `(SELECT ` + versionObject.build("lv") + ` FROM module_versions lv
