@@ -221,7 +221,7 @@ func (s *testServer) inDomain(t testing.TB, domain string, fn func(tx pgx.Tx) er
 	t.Helper()
 	ctx := context.Background()
 	err := pgx.BeginFunc(ctx, s.DB.Pool(), func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SELECT set_config('takaro.domain', $1, true)", domain); err != nil {
+		if _, err := tx.Exec(ctx, "SELECT takaro_set_local('takaro.domain', $1)", domain); err != nil {
 			return err
 		}
 		return fn(tx)

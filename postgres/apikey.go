@@ -16,7 +16,7 @@ import (
 var apiKeyObject = jsonFields{
 	{"id", "id"}, {"createdAt", "created_at"}, {"name", "name"}, {"userId", "user_id"},
 	{"permissions", `ARRAY(SELECT p.code FROM api_key_permissions akp JOIN permissions p ON p.id = akp.permission_id
-		WHERE akp.domain = {t}.domain AND akp.api_key_id = {t}.id ORDER BY p.code)`},
+		WHERE akp.domain = $1 AND akp.api_key_id = {t}.id ORDER BY p.code)`},
 	{"expiresAt", "expires_at"}, {"revokedAt", "revoked_at"}, {"lastUsedAt", "last_used_at"},
 }
 

@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/gotakaro/takaro"
@@ -21,7 +23,7 @@ var commandObject = jsonFields{
 	{"helpText", "help_text"}, {"description", "description"}, {"functionId", "function_id"}, {"function", functionOf},
 	{"versionId", "version_id"},
 	{"arguments", `(SELECT coalesce(json_agg(` + argumentObject.build("a") + ` ORDER BY a.position), '[]'::json)
-		FROM command_arguments a WHERE a.domain = {t}.domain AND a.command_id = {t}.id)`},
+		FROM command_arguments a WHERE a.domain = $1 AND a.command_id = {t}.id)`},
 	{"requiredPermissions", "required_permissions"},
 }
 
@@ -39,7 +41,7 @@ var commandSearch = &searchSpec{
 	extend: map[string]string{
 		"module": partModule,
 		"permissions": `(SELECT coalesce(json_agg(` + modulePermissionObject.build("rp") + ` ORDER BY rp.code), '[]'::json)
-			FROM module_permissions rp WHERE rp.domain = t.domain AND rp.version_id = t.version_id AND rp.code = ANY(t.required_permissions))`,
+			FROM module_permissions rp WHERE rp.domain = $1 AND rp.version_id = t.version_id AND rp.code = ANY(t.required_permissions))`,
 	},
 }
 
@@ -83,21 +85,22 @@ func insertCommand(ctx context.Context, tx *Tx, in takaro.CommandCreate) (uuid.U
 	return id, insertArguments(ctx, tx, id, in.Arguments)
 }
 
-// insertArguments adds arguments to a command.
+// insertArguments adds arguments to a command, as the rows of one
+// INSERT … VALUES: Citus turns an INSERT … SELECT into a COPY into the
+// shards, which row-level security refuses.
 func insertArguments(ctx context.Context, tx *Tx, command uuid.UUID, args []takaro.CommandArgumentCreate) error {
 	if len(args) == 0 {
 		return nil
 	}
-	names, types := make([]string, len(args)), make([]string, len(args))
-	helps, defaults := make([]*string, len(args)), make([]*string, len(args))
-	positions := make([]int32, len(args))
+	rows := make([]string, len(args))
+	params := []any{tx.Domain, command}
 	for i, a := range args {
-		names[i], types[i], helps[i], defaults[i], positions[i] = a.Name, string(a.Type), a.HelpText, a.DefaultValue, int32(a.Position)
+		n := len(params)
+		rows[i] = fmt.Sprintf("($1, $2, $%d, $%d, coalesce($%d::text, '%s'), $%d, $%d::int)", n+1, n+2, n+3, defaultHelpText, n+4, n+5)
+		params = append(params, a.Name, string(a.Type), a.HelpText, a.DefaultValue, int32(a.Position))
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO command_arguments (domain, command_id, name, type, help_text, default_value, position)
-		SELECT $1, $2, a.name, a.type, coalesce(a.help_text, '`+defaultHelpText+`'), a.default_value, a.position
-		FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::int[]) AS a(name, type, help_text, default_value, position)`,
-		tx.Domain, command, names, types, helps, defaults, positions)
+		VALUES `+strings.Join(rows, ", "), params...)
 	return translateError(err, "argument")
 }
 

@@ -67,11 +67,10 @@ func (db *DB) CreateDomain(ctx context.Context, in takaro.DomainCreate) (*takaro
 		err := db.inSystem(ctx, func(stx pgx.Tx) error {
 			id := takaro.NewDomainID()
 			l := in.DomainLimits
-			err := stx.QueryRow(ctx, `INSERT INTO domains AS t (id, name, external_reference, state,
+			err := stx.QueryRow(ctx, domainObject.returning(`INSERT INTO domains AS t (id, name, external_reference, state,
 					max_gameservers, max_users, event_retention_days, max_variables, max_modules, max_functions_in_module)
 				VALUES ($1, $2, $3, coalesce($4, 'ACTIVE'), coalesce($5, 1), coalesce($6, 1), coalesce($7, 7),
-					coalesce($8, 10000), coalesce($9, 1000), coalesce($10, 50))
-				RETURNING `+domainObject.build("t"),
+					coalesce($8, 10000), coalesce($9, 1000), coalesce($10, 50))`),
 				id, in.Name, in.ExternalReference, in.State, l.MaxGameservers, l.MaxUsers, l.EventRetentionDays,
 				l.MaxVariables, l.MaxModules, l.MaxFunctionsInModule).Scan(&out.CreatedDomain)
 			if err != nil {
@@ -163,7 +162,7 @@ func (db *DB) UpdateDomain(ctx context.Context, id string, upd takaro.DomainUpda
 	var d takaro.Domain
 	l := upd.DomainLimits
 	err := db.inSystem(ctx, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `UPDATE domains AS t SET
+		return tx.QueryRow(ctx, domainObject.returning(`UPDATE domains AS t SET
 				name = coalesce($2, t.name),
 				external_reference = coalesce($3, t.external_reference),
 				state = coalesce($4, t.state),
@@ -173,7 +172,7 @@ func (db *DB) UpdateDomain(ctx context.Context, id string, upd takaro.DomainUpda
 				max_variables = coalesce($8, t.max_variables),
 				max_modules = coalesce($9, t.max_modules),
 				max_functions_in_module = coalesce($10, t.max_functions_in_module)
-			WHERE t.id = $1 RETURNING `+domainObject.build("t"),
+			WHERE t.id = $1`),
 			id, upd.Name, upd.ExternalReference, upd.State, l.MaxGameservers, l.MaxUsers, l.EventRetentionDays,
 			l.MaxVariables, l.MaxModules, l.MaxFunctionsInModule).Scan(&d)
 	})

@@ -50,7 +50,7 @@ var eventSearch = &searchSpec{
 	extend: map[string]string{
 		"gameServer": gameServerRelation,
 		"player":     playerRelation,
-		"user":       `(SELECT ` + userObject.build("u") + ` FROM users u WHERE u.domain = t.domain AND u.id = t.user_id)`,
+		"user":       `(SELECT ` + userObject.build("u") + ` FROM users u WHERE u.domain = $1 AND u.id = t.user_id)`,
 	},
 }
 
@@ -209,8 +209,8 @@ func queueEvent(ctx context.Context, b *pgx.Batch, domain string, in takaro.Even
 	if len(meta) == 0 {
 		meta = []byte("{}")
 	}
-	return b.Queue(`INSERT INTO events AS t (domain, event_name, player_id, gameserver_id, module_id, user_id, acting_user_id, acting_module_id, meta)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING `+eventObject.build("t"),
+	return b.Queue(eventObject.returning(`INSERT INTO events AS t (domain, event_name, player_id, gameserver_id, module_id, user_id, acting_user_id, acting_module_id, meta)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`),
 		domain, in.EventName, in.PlayerID, in.GameserverID, in.ModuleID, in.UserID, in.ActingUserID, in.ActingModuleID, string(meta))
 }
 

@@ -17,7 +17,7 @@ var functionObject = jsonFields{
 }
 
 // functionOf embeds the function whose id is {t}.function_id.
-var functionOf = `(SELECT ` + functionObject.build("fn") + ` FROM functions fn WHERE fn.domain = {t}.domain AND fn.id = {t}.function_id)`
+var functionOf = `(SELECT ` + functionObject.build("fn") + ` FROM functions fn WHERE fn.domain = $1 AND fn.id = {t}.function_id)`
 
 // functionVersion is the version a function belongs to: as one of the
 // version's functions or as the code of one of its parts.
@@ -33,17 +33,17 @@ var functionSearch = &searchSpec{
 	}),
 	extend: map[string]string{
 		"version": `(SELECT ` + smallVersionObject.build("v") + ` FROM module_versions v
-			WHERE v.domain = t.domain AND v.id = ` + functionVersion + `)`,
-		"command": `(SELECT ` + commandObject.build("c") + ` FROM commands c WHERE c.domain = t.domain AND c.function_id = t.id)`,
-		"hook":    `(SELECT ` + hookObject.build("h") + ` FROM hooks h WHERE h.domain = t.domain AND h.function_id = t.id)`,
-		"cronJob": `(SELECT ` + cronJobObject.build("cj") + ` FROM cron_jobs cj WHERE cj.domain = t.domain AND cj.function_id = t.id)`,
+			WHERE v.domain = $1 AND v.id = ` + functionVersion + `)`,
+		"command": `(SELECT ` + commandObject.build("c") + ` FROM commands c WHERE c.domain = $1 AND c.function_id = t.id)`,
+		"hook":    `(SELECT ` + hookObject.build("h") + ` FROM hooks h WHERE h.domain = $1 AND h.function_id = t.id)`,
+		"cronJob": `(SELECT ` + cronJobObject.build("cj") + ` FROM cron_jobs cj WHERE cj.domain = $1 AND cj.function_id = t.id)`,
 	},
 }
 
 // moduleOfVersion is the module of the version whose id is the SQL
 // expression version (over t).
 func moduleOfVersion(version string) string {
-	return "(SELECT mv.module_id FROM module_versions mv WHERE mv.domain = t.domain AND mv.id = " + version + ")"
+	return "(SELECT mv.module_id FROM module_versions mv WHERE mv.domain = $1 AND mv.id = " + version + ")"
 }
 
 // CreateFunction creates a standalone function, or one of a latest

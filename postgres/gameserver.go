@@ -30,7 +30,7 @@ var connectionInfoField = jsonField{"connectionInfo", decryptExpr("{t}.connectio
 // gameServerRelation embeds the live game server a row of alias t refers
 // to (t.gameserver_id), for extend.
 var gameServerRelation = `(SELECT ` + gameServerObject.build("g") +
-	` FROM gameservers g WHERE g.domain = t.domain AND g.id = t.gameserver_id AND g.deleted_at IS NULL)`
+	` FROM gameservers g WHERE g.domain = $1 AND g.id = t.gameserver_id AND g.deleted_at IS NULL)`
 
 var gameServerTypes = []string{
 	string(takaro.GameServerMock), string(takaro.GameServerRust),
@@ -51,7 +51,7 @@ var gameServerSearch = &searchSpec{
 	extend: map[string]string{
 		"players": `(SELECT coalesce(json_agg(` + playerObject.build("p") + ` ORDER BY p.id), '[]'::json)
 			FROM player_on_gameserver pog JOIN players p ON p.domain = pog.domain AND p.id = pog.player_id
-			WHERE pog.domain = t.domain AND pog.gameserver_id = t.id)`,
+			WHERE pog.domain = $1 AND pog.gameserver_id = t.id)`,
 	},
 }
 
@@ -77,9 +77,8 @@ func (db *DB) CreateGameServer(ctx context.Context, in takaro.GameServerCreate) 
 			return err
 		}
 		key := keys.Current()
-		err := tx.QueryRow(ctx, `INSERT INTO gameservers AS t (domain, name, type, identity_token, connection_info, connection_info_key_id)
-			VALUES ($1, $2, $3, $4, `+encryptExpr("$5", "$6")+`, $7)
-			RETURNING `+gameServerObject.build("t"),
+		err := tx.QueryRow(ctx, gameServerObject.returning(`INSERT INTO gameservers AS t (domain, name, type, identity_token, connection_info, connection_info_key_id)
+			VALUES ($1, $2, $3, $4, `+encryptExpr("$5", "$6")+`, $7)`),
 			tx.Domain, in.Name, in.Type, in.IdentityToken, connInfo, key.secret, key.id).Scan(&gs)
 		if err != nil {
 			return translateError(err, "game server")
@@ -160,16 +159,24 @@ func (db *DB) UpdateGameServer(ctx context.Context, id uuid.UUID, upd takaro.Gam
 	err = db.inDomain(ctx, func(tx *Tx) error {
 		ids, secrets := keys.decryptParams()
 		key := keys.Current()
-		err := tx.QueryRow(ctx, `UPDATE gameservers AS t SET
+		// New connection info is encrypted by a statement of its own:
+		// Citus refuses a volatile function such as pgp_sym_encrypt in
+		// the SET of an UPDATE.
+		var ciphertext []byte
+		if connInfo != nil {
+			if err := tx.QueryRow(ctx, "SELECT "+encryptExpr("$1", "$2"), *connInfo, key.secret).Scan(&ciphertext); err != nil {
+				return err
+			}
+		}
+		err := tx.QueryRow(ctx, gameServerObject.returning(`UPDATE gameservers AS t SET
 				name = coalesce($4, t.name),
 				type = coalesce($5, t.type),
 				reachable = coalesce($6, t.reachable),
 				enabled = coalesce($7, t.enabled),
-				connection_info = CASE WHEN $8::text IS NULL THEN t.connection_info ELSE `+encryptExpr("$8", "$9")+` END,
-				connection_info_key_id = CASE WHEN $8::text IS NULL THEN t.connection_info_key_id ELSE $10 END
-			WHERE t.domain = $1 AND t.id = $11 AND t.deleted_at IS NULL
-			RETURNING `+gameServerObject.build("t", connectionInfoField),
-			tx.Domain, ids, secrets, upd.Name, upd.Type, upd.Reachable, upd.Enabled, connInfo, key.secret, key.id, id).Scan(&gs)
+				connection_info = coalesce($8::bytea, t.connection_info),
+				connection_info_key_id = CASE WHEN $8::bytea IS NULL THEN t.connection_info_key_id ELSE $9 END
+			WHERE t.domain = $1 AND t.id = $10 AND t.deleted_at IS NULL`, connectionInfoField),
+			tx.Domain, ids, secrets, upd.Name, upd.Type, upd.Reachable, upd.Enabled, ciphertext, key.id, id).Scan(&gs)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			return takaro.NotFound("Gameserver", id)

@@ -19,9 +19,12 @@ const seenInterval = "interval '1 minute'"
 func notAuthorized() error { return takaro.Errorf(takaro.CodeUnauthorized, "Not authorized") }
 
 // The identity statement. For a credential its parameters are $1 the
-// domain, $2 the credential kind, $3 the credential id and $4 the hash its
-// token was last verified against (NULL when it is not cached); for an
-// admin-signed token, $1 the domain and $2 the user id.
+// domain, $2 the credential id and $3 the hash its token was last verified
+// against (NULL when it is not cached); for an admin-signed token, $1 the
+// domain and $2 the user id. Each kind of credential has statements of its
+// own rather than one with a branch per kind chosen by a parameter: on
+// Citus, a branch whose condition is constant false once the parameter is
+// bound is pruned into a query that cannot be sent to a shard.
 //
 // The subject CTE is the live credential (not revoked, not expired) or the
 // named user; every other CTE hangs off it, so an unknown, revoked or
@@ -37,37 +40,60 @@ func notAuthorized() error { return takaro.Errorf(takaro.CodeUnauthorized, "Not 
 // The writable CTEs record "last seen", at most once a minute, and only
 // for a token whose secret is known to be right: in this statement, when
 // the stored hash is the cached one. Otherwise the verification statement
-// records it (verifySQL). They cost about 40 % of the statement's time, so
+// records it (verify). They cost about 40 % of the statement's time, so
 // for a minute after this process recorded a credential as seen it sends
-// the read-only variant (…ReadSQL) instead.
+// the read-only variant (identityRead) instead.
 var (
-	sessionSubjectSQL = `
-		SELECT s.user_id, s.secret_hash, s.login_domains AS domains, NULL::uuid AS key_id, s.expires_at
-		FROM sessions s
-		WHERE $2::text = '` + string(takaro.CredentialSession) + `' AND s.domain = $1 AND s.id = $3
-			AND s.revoked_at IS NULL AND s.expires_at > now()
-		UNION ALL
-		SELECT k.user_id, k.secret_hash, ARRAY[k.domain], k.id, k.expires_at
-		FROM api_keys k
-		WHERE $2::text = '` + string(takaro.CredentialAPIKey) + `' AND k.domain = $1 AND k.id = $3
-			AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())`
 	userSubjectSQL = `
 		SELECT $2::uuid AS user_id, NULL::text AS secret_hash, ARRAY[$1::text] AS domains, NULL::uuid AS key_id,
 			NULL::timestamptz AS expires_at`
-	// cachedHash is true when the stored hash is the one the token was
-	// verified against ($4), so its secret is known to be right.
-	cachedHash = "EXISTS (SELECT 1 FROM subject WHERE subject.secret_hash = $4::text)"
+	userIdentitySQL     = identitySQL(userSubjectSQL, seenCTEs("(SELECT id FROM u)", "true", nil))
+	userIdentityReadSQL = identitySQL(userSubjectSQL, "")
 
-	sessionIdentitySQL     = identitySQL(sessionSubjectSQL, seenCTEs("(SELECT id FROM u)", cachedHash, true))
-	sessionIdentityReadSQL = identitySQL(sessionSubjectSQL, "")
-	userIdentitySQL        = identitySQL(userSubjectSQL, seenCTEs("(SELECT id FROM u)", "true", false))
-	userIdentityReadSQL    = identitySQL(userSubjectSQL, "")
-	// verifySQL checks a secret ($4) against the stored hash ($5) and, when
-	// it matches, records that user $6 and the credential were seen.
-	verifySQL = `WITH v AS MATERIALIZED (SELECT coalesce(` + verifyExpr("$4", "$5::text") + `, false) AS ok),
-		` + seenCTEs("$6::uuid", "(SELECT ok FROM v)", true) + `
-		SELECT ok FROM v`
+	credentialSQL = map[takaro.CredentialKind]credentialStatements{
+		takaro.CredentialSession: newCredentialStatements(`
+		SELECT s.user_id, s.secret_hash, s.login_domains AS domains, NULL::uuid AS key_id, s.expires_at
+		FROM sessions s
+		WHERE s.domain = $1 AND s.id = $2 AND s.revoked_at IS NULL AND s.expires_at > now()`,
+			&seenCredential{"sessions", "last_seen_at", "last_seen_at < now() - " + seenInterval}),
+		takaro.CredentialAPIKey: newCredentialStatements(`
+		SELECT k.user_id, k.secret_hash, ARRAY[k.domain] AS domains, k.id AS key_id, k.expires_at
+		FROM api_keys k
+		WHERE k.domain = $1 AND k.id = $2 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())`,
+			&seenCredential{"api_keys", "last_used_at", "(last_used_at IS NULL OR last_used_at < now() - " + seenInterval + ")"}),
+	}
 )
+
+// credentialStatements are the statements that authenticate one kind of
+// credential.
+type credentialStatements struct {
+	// identity and identityRead are the identity statement with and
+	// without the writable CTEs.
+	identity, identityRead string
+	// verify checks a secret ($3) against the stored hash ($4) and, when it
+	// matches, records that user $5 and the credential $2 were seen.
+	verify string
+}
+
+func newCredentialStatements(subject string, seen *seenCredential) credentialStatements {
+	// cachedHash is true when the stored hash is the one the token was
+	// verified against ($3), so its secret is known to be right.
+	const cachedHash = "EXISTS (SELECT 1 FROM subject WHERE subject.secret_hash = $3::text)"
+	return credentialStatements{
+		identity:     identitySQL(subject, seenCTEs("(SELECT id FROM u)", cachedHash, seen)),
+		identityRead: identitySQL(subject, ""),
+		verify: `WITH v AS MATERIALIZED (SELECT coalesce(` + verifyExpr("$3", "$4::text") + `, false) AS ok),
+		` + seenCTEs("$5::uuid", "(SELECT ok FROM v)", seen) + `
+		SELECT ok FROM v`,
+	}
+}
+
+// seenCredential is where a kind of credential records "last seen": its
+// table and column, and the condition that the last record is over a
+// minute old.
+type seenCredential struct {
+	table, column, due string
+}
 
 // identitySQL builds the identity statement over a subject; seen, when not
 // empty, adds writable CTEs (from seenCTEs) that record "last seen".
@@ -116,23 +142,17 @@ func identitySQL(subject, seen string) string {
 
 // seenCTEs are the writable CTEs that record "last seen" for the user
 // (userID, an SQL expression) and, with credential, for the session or
-// API key $2/$3, when cond holds and the last record is over a minute old.
-func seenCTEs(userID, cond string, credential bool) string {
+// API key $2, when cond holds and the last record is over a minute old.
+func seenCTEs(userID, cond string, credential *seenCredential) string {
 	s := `seen_user AS (
 		UPDATE users SET last_seen = now()
 		WHERE domain = $1 AND id = ` + userID + ` AND last_seen < now() - ` + seenInterval + ` AND ` + cond + `
 	)`
-	if credential {
+	if credential != nil {
 		s += `,
-	seen_session AS (
-		UPDATE sessions SET last_seen_at = now()
-		WHERE $2::text = '` + string(takaro.CredentialSession) + `' AND domain = $1 AND id = $3 AND revoked_at IS NULL
-			AND last_seen_at < now() - ` + seenInterval + ` AND ` + cond + `
-	),
-	seen_key AS (
-		UPDATE api_keys SET last_used_at = now()
-		WHERE $2::text = '` + string(takaro.CredentialAPIKey) + `' AND domain = $1 AND id = $3 AND revoked_at IS NULL
-			AND (last_used_at IS NULL OR last_used_at < now() - ` + seenInterval + `) AND ` + cond + `
+	seen_credential AS (
+		UPDATE ` + credential.table + ` SET ` + credential.column + ` = now()
+		WHERE domain = $1 AND id = $2 AND revoked_at IS NULL AND ` + credential.due + ` AND ` + cond + `
 	)`
 	}
 	return s
@@ -185,9 +205,9 @@ func (db *DB) Authenticate(ctx context.Context, token string) (*takaro.Identity,
 	}
 	var row *identityRow
 	err = db.readInExplicitDomain(ctx, t.Domain, func(b *pgx.Batch, domain string) {
-		q, args := sessionIdentitySQL, []any{domain, string(t.Kind), t.ID, cached}
+		q, args := credentialSQL[t.Kind].identity, []any{domain, t.ID, cached}
 		if db.creds.seenRecently(t.ID) {
-			q, args = sessionIdentityReadSQL, args[:3] // $4 only guards the writes
+			q, args = credentialSQL[t.Kind].identityRead, args[:2] // $3 only guards the writes
 		}
 		b.Queue(q, args...).Query(func(rows pgx.Rows) error {
 			var err error
@@ -248,7 +268,7 @@ func (db *DB) verifySecret(ctx context.Context, t takaro.Token, hash string, use
 	db.creds.verifications.Add(1)
 	var ok bool
 	err := db.readInExplicitDomain(ctx, t.Domain, func(b *pgx.Batch, domain string) {
-		b.Queue(verifySQL, domain, string(t.Kind), t.ID, t.Secret, hash, userID).QueryRow(func(row pgx.Row) error {
+		b.Queue(credentialSQL[t.Kind].verify, domain, t.ID, t.Secret, hash, userID).QueryRow(func(row pgx.Row) error {
 			return row.Scan(&ok)
 		})
 	})

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -71,6 +72,10 @@ type identityCache struct {
 	entries   map[cacheKey]identityEntry
 	listening bool
 	now       func() time.Time
+	// relayed are, per connection, the changes that triggers on Citus
+	// shards reported, for the connection's transaction to announce
+	// before it commits (relayIdentityChanges).
+	relayed map[*pgconn.PgConn][]string
 
 	generation    atomic.Uint64
 	hits          atomic.Uint64
@@ -82,7 +87,7 @@ func newIdentityCache(now func() time.Time) *identityCache {
 	if now == nil {
 		now = time.Now
 	}
-	return &identityCache{entries: map[cacheKey]identityEntry{}, now: now}
+	return &identityCache{entries: map[cacheKey]identityEntry{}, now: now, relayed: map[*pgconn.PgConn][]string{}}
 }
 
 // userCacheKey names the identity of a user that an admin-signed token
@@ -184,8 +189,12 @@ func (c *identityCache) len() int {
 	return len(c.entries)
 }
 
-// noticePrefix starts the NOTICE of takaro_identity_changed.
-const noticePrefix = identityChannel + " "
+// noticePrefix starts the NOTICE of takaro_identity_changed; relayPrefix
+// starts it on a Citus shard, which cannot NOTIFY (migration 00021).
+const (
+	noticePrefix = identityChannel + " "
+	relayPrefix  = identityChannel + "_relay "
+)
 
 // onNotice returns a pgx notice handler that invalidates on the notices
 // of takaro_identity_changed and passes the others to next.
@@ -195,10 +204,39 @@ func (c *identityCache) onNotice(next pgconn.NoticeHandler) pgconn.NoticeHandler
 			c.invalidate(message)
 			return
 		}
+		if message, ok := strings.CutPrefix(n.Message, relayPrefix); ok {
+			c.invalidate(message)
+			c.mu.Lock()
+			c.relayed[pc] = append(c.relayed[pc], message)
+			c.mu.Unlock()
+			return
+		}
 		if next != nil {
 			next(pc, n)
 		}
 	}
+}
+
+// takeRelayed returns and forgets the changes relayed on pc.
+func (c *identityCache) takeRelayed(pc *pgconn.PgConn) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	messages := c.relayed[pc]
+	delete(c.relayed, pc)
+	return messages
+}
+
+// relayIdentityChanges announces on the coordinator, in tx, the changes
+// that the triggers on Citus shards reported on its connection: other
+// instances drop those identities once tx commits. On plain PostgreSQL
+// there are none and it costs nothing.
+func (db *DB) relayIdentityChanges(ctx context.Context, tx pgx.Tx) error {
+	messages := slices.Compact(db.identities.takeRelayed(tx.Conn().PgConn()))
+	if len(messages) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, "SELECT pg_notify('"+identityChannel+"', m) FROM unnest($1::text[]) m", messages)
+	return err
 }
 
 // listen keeps a LISTEN connection open until ctx ends, reconnecting after

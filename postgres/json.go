@@ -16,6 +16,10 @@ import (
 // package's types. One list per resource thus defines both the SQL and the
 // wire shape, and relations embed as nested objects without extra queries.
 
+// Subqueries in a value (embedded relations) filter by $1, the domain,
+// which every statement that builds an object passes first: correlated on
+// the outer row's domain instead, Citus would send them to every shard.
+
 // jsonField is one key of a row's json object and the SQL of its value. A
 // value that names a bare column ("created_at") is qualified with the
 // table alias; in anything else, {t} stands for the alias.
@@ -45,6 +49,15 @@ func (f jsonFields) build(alias string, extra ...jsonField) string {
 	}
 	b.WriteString(")")
 	return b.String()
+}
+
+// returning turns a data-modifying statement into one that returns the
+// json object of each row it changed: the statement returns its rows to a
+// CTE named t and the object is built from those. Citus refuses
+// non-immutable functions such as json_build_object, and subqueries, in a
+// RETURNING clause.
+func (f jsonFields) returning(statement string, extra ...jsonField) string {
+	return "WITH t AS (" + statement + " RETURNING *) SELECT " + f.build("t", extra...) + " FROM t"
 }
 
 func isBareColumn(s string) bool {

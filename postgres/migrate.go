@@ -298,10 +298,17 @@ var ErrInvalidMigrationName = errors.New("the migration name must contain a lett
 // migrationTemplate is the skeleton of a new migration.
 const migrationTemplate = `-- %s
 
--- Rules for tenant tables (see README "Schema rules"): a domain column
--- (text NOT NULL REFERENCES domains (id) ON DELETE CASCADE) first in every
--- key and in every reference to another tenant table, and
--- SELECT takaro_isolate_tenant_table('<table>'); after CREATE TABLE.
+-- Rules for tenant tables (see README "Schema rules" and "Citus"): a
+-- domain column (text NOT NULL) first in every key and in every reference
+-- to another tenant table. Create the table WITHOUT inline REFERENCES,
+-- then isolate it (row-level security; in a distributed database it is
+-- also distributed by domain), then add every foreign key:
+--   CREATE TABLE <table> (domain text NOT NULL, id uuid NOT NULL DEFAULT gen_random_uuid(), ...,
+--       PRIMARY KEY (domain, id));
+--   SELECT takaro_isolate_tenant_table('<table>');
+--   ALTER TABLE <table> ADD FOREIGN KEY (domain) REFERENCES domains (id) ON DELETE CASCADE;
+--   ALTER TABLE <table> ADD FOREIGN KEY (domain, x_id) REFERENCES x (domain, id) ON DELETE CASCADE;
+-- No ON DELETE SET NULL on a key that includes domain (Citus refuses it).
 --
 -- Migrations run as the tables' owner, and FORCE ROW LEVEL SECURITY hides
 -- every tenant row from it: an UPDATE or INSERT ... SELECT on a tenant

@@ -24,7 +24,7 @@ var modulePermissionObject = jsonFields{
 // a) whose column key is {t}.id.
 func listOf(object jsonFields, table, a, key, order string) string {
 	return `(SELECT coalesce(json_agg(` + object.build(a) + ` ORDER BY ` + a + `.` + order + `, ` + a + `.id), '[]'::json)
-		FROM ` + table + ` ` + a + ` WHERE ` + a + `.domain = {t}.domain AND ` + a + `.` + key + ` = {t}.id)`
+		FROM ` + table + ` ` + a + ` WHERE ` + a + `.domain = $1 AND ` + a + `.` + key + ` = {t}.id)`
 }
 
 var versionObject = jsonFields{
@@ -49,19 +49,19 @@ var moduleSummaryObject = jsonFields{
 // cron jobs, the module of the version t.version_id.
 var partModule = `(SELECT ` + moduleSummaryObject.build("pm") + ` FROM module_versions pv
 	JOIN modules pm ON pm.domain = pv.domain AND pm.id = pv.module_id
-	WHERE pv.domain = t.domain AND pv.id = t.version_id)`
+	WHERE pv.domain = $1 AND pv.id = t.version_id)`
 
 var moduleObject = append(moduleSummaryObject[:len(moduleSummaryObject):len(moduleSummaryObject)], jsonFields{
 	{"latestVersion", `(SELECT ` + versionObject.build("lv") + ` FROM module_versions lv
-		WHERE lv.domain = {t}.domain AND lv.module_id = {t}.id AND lv.tag = '` + takaro.TagLatest + `')`},
+		WHERE lv.domain = $1 AND lv.module_id = {t}.id AND lv.tag = '` + takaro.TagLatest + `')`},
 	{"versions", listOf(smallVersionObject, "module_versions", "sv", "module_id", "created_at")},
 }...)
 
 var installationObject = jsonFields{
 	{"id", "id"}, {"createdAt", "created_at"}, {"updatedAt", "updated_at"}, {"gameserverId", "gameserver_id"},
 	{"moduleId", "module_id"}, {"versionId", "version_id"}, {"userConfig", "user_config"}, {"systemConfig", "system_config"},
-	{"version", `(SELECT ` + versionObject.build("iv") + ` FROM module_versions iv WHERE iv.domain = {t}.domain AND iv.id = {t}.version_id)`},
-	{"module", `(SELECT ` + moduleObject.build("im") + ` FROM modules im WHERE im.domain = {t}.domain AND im.id = {t}.module_id)`},
+	{"version", `(SELECT ` + versionObject.build("iv") + ` FROM module_versions iv WHERE iv.domain = $1 AND iv.id = {t}.version_id)`},
+	{"module", `(SELECT ` + moduleObject.build("im") + ` FROM modules im WHERE im.domain = $1 AND im.id = {t}.module_id)`},
 }
 
 var moduleSearch = &searchSpec{

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/gotakaro/takaro"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 var _ takaro.PlayerService = (*DB)(nil)
@@ -28,10 +29,10 @@ var playerObject = jsonFields{
 			'playerId', rop.player_id, 'roleId', rop.role_id, 'gameServerId', rop.gameserver_id,
 			'expiresAt', rop.expires_at, 'role', ` + roleObject.build("r") + `) AS o, false AS implicit, r.name, rop.id
 		FROM role_on_player rop JOIN roles r ON r.domain = rop.domain AND r.id = rop.role_id
-		WHERE rop.domain = {t}.domain AND rop.player_id = {t}.id AND (rop.expires_at IS NULL OR rop.expires_at > now())
+		WHERE rop.domain = $1 AND rop.player_id = {t}.id AND (rop.expires_at IS NULL OR rop.expires_at > now())
 		UNION ALL
 		SELECT json_build_object('playerId', {t}.id, 'roleId', r.id, 'role', ` + roleObject.build("r") + `), true, r.name, r.id
-		FROM roles r WHERE ` + implicitRole("r", "{t}.domain", takaro.RolePlayer) + `) a)`},
+		FROM roles r WHERE ` + implicitRole("r", takaro.RolePlayer) + `) a)`},
 }
 
 // playerHistory adds, to a single player's read, the latest addresses and
@@ -39,17 +40,17 @@ var playerObject = jsonFields{
 var playerHistory = []jsonField{
 	{"ipHistory", `(SELECT coalesce(json_agg(json_build_object('createdAt', h.created_at, 'ip', h.ip, 'country', h.country,
 		'city', h.city, 'latitude', h.latitude, 'longitude', h.longitude) ORDER BY h.created_at DESC, h.id), '[]'::json)
-		FROM (SELECT * FROM player_ip_history x WHERE x.domain = {t}.domain AND x.player_id = {t}.id
+		FROM (SELECT * FROM player_ip_history x WHERE x.domain = $1 AND x.player_id = {t}.id
 			ORDER BY x.created_at DESC, x.id LIMIT ` + strconv.Itoa(takaro.PlayerHistoryLength) + `) h)`},
 	{"nameHistory", `(SELECT coalesce(json_agg(json_build_object('id', h.id, 'createdAt', h.created_at,
 		'updatedAt', h.updated_at, 'name', h.name) ORDER BY h.created_at DESC, h.id), '[]'::json)
-		FROM (SELECT * FROM player_name_history x WHERE x.domain = {t}.domain AND x.player_id = {t}.id
+		FROM (SELECT * FROM player_name_history x WHERE x.domain = $1 AND x.player_id = {t}.id
 			ORDER BY x.created_at DESC, x.id LIMIT ` + strconv.Itoa(takaro.PlayerHistoryLength) + `) h)`},
 }
 
 // playerRelation embeds the player a row of alias t refers to
 // (t.player_id), for extend.
-var playerRelation = `(SELECT ` + playerObject.build("p") + ` FROM players p WHERE p.domain = t.domain AND p.id = t.player_id)`
+var playerRelation = `(SELECT ` + playerObject.build("p") + ` FROM players p WHERE p.domain = $1 AND p.id = t.player_id)`
 
 var playerOnGameServerObject = jsonFields{
 	{"id", "id"}, {"createdAt", "created_at"}, {"updatedAt", "updated_at"}, {"playerId", "player_id"},
@@ -69,13 +70,13 @@ var playerSearch = &searchSpec{
 		"platformId":           {column: "t.platform_id", kind: kindText, ops: opFilter | opSearch},
 		"playtimeSeconds":      {column: "t.playtime_seconds", kind: kindInt, ops: opRange | opSort},
 		"roleId": {kind: kindUUID, ops: opFilter, filterSQL: `(EXISTS (SELECT 1 FROM role_on_player x
-			WHERE x.domain = t.domain AND x.player_id = t.id AND x.role_id = ANY(%[1]s)
+			WHERE x.domain = $1 AND x.player_id = t.id AND x.role_id = ANY(%[1]s)
 			AND (x.expires_at IS NULL OR x.expires_at > now())) OR ` + holdsImplicitRole + `)`},
 	}),
 	extend: map[string]string{
 		"roleAssignments": "",
 		"playerOnGameServers": `(SELECT coalesce(json_agg(` + playerOnGameServerObject.build("pog") + ` ORDER BY pog.id), '[]'::json)
-			FROM player_on_gameserver pog WHERE pog.domain = t.domain AND pog.player_id = t.id)`,
+			FROM player_on_gameserver pog WHERE pog.domain = $1 AND pog.player_id = t.id)`,
 	},
 }
 
@@ -124,8 +125,8 @@ func (db *DB) UpsertPlayer(ctx context.Context, in takaro.PlayerUpsert) (*takaro
 			}
 			switch len(ids) {
 			case 0:
-				err = tx.QueryRow(ctx, `INSERT INTO players AS t (domain, name, steam_id, xbox_live_id, epic_online_services_id, platform_id)
-					VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING `+playerObject.build("t"),
+				err = tx.QueryRow(ctx, playerObject.returning(`INSERT INTO players AS t (domain, name, steam_id, xbox_live_id, epic_online_services_id, platform_id)
+					VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`),
 					tx.Domain, in.Name, in.SteamID, in.XboxLiveID, in.EpicOnlineServicesID, in.PlatformID).Scan(&player)
 				if errors.Is(err, pgx.ErrNoRows) {
 					if attempt < 3 {
@@ -141,10 +142,10 @@ func (db *DB) UpsertPlayer(ctx context.Context, in takaro.PlayerUpsert) (*takaro
 				}
 				return observeName(ctx, tx, player.ID, nil, in.Name)
 			case 1:
-				err = tx.QueryRow(ctx, `UPDATE players AS t SET name = coalesce($3, t.name), steam_id = coalesce($4, t.steam_id),
+				err = tx.QueryRow(ctx, playerObject.returning(`UPDATE players AS t SET name = coalesce($3, t.name), steam_id = coalesce($4, t.steam_id),
 						xbox_live_id = coalesce($5, t.xbox_live_id), epic_online_services_id = coalesce($6, t.epic_online_services_id),
 						platform_id = coalesce($7, t.platform_id)
-					WHERE t.domain = $1 AND t.id = $2 RETURNING `+playerObject.build("t"),
+					WHERE t.domain = $1 AND t.id = $2`),
 					tx.Domain, ids[0], in.Name, in.SteamID, in.XboxLiveID, in.EpicOnlineServicesID, in.PlatformID).Scan(&player)
 				if err != nil {
 					return translateError(err, "player")
@@ -218,11 +219,20 @@ func (db *DB) FindPlayers(ctx context.Context, q takaro.Query) (*takaro.Page[tak
 	return search[takaro.Player](ctx, db, playerSearch, q)
 }
 
-// DeletePlayer deletes a player with their presences, roles and variables.
+// DeletePlayer deletes a player with their presences, roles and variables,
+// and unlinks the users linked to them. The unlinking is a statement of
+// its own, sent with the delete, rather than a key's ON DELETE SET NULL
+// (player_id), which Citus does not support.
 func (db *DB) DeletePlayer(ctx context.Context, id uuid.UUID) error {
 	return db.inDomain(ctx, func(tx *Tx) error {
-		tag, err := tx.Exec(ctx, "DELETE FROM players WHERE domain = $1 AND id = $2", tx.Domain, id)
-		if err != nil {
+		b := &pgx.Batch{}
+		b.Queue("UPDATE users SET player_id = NULL WHERE domain = $1 AND player_id = $2", tx.Domain, id)
+		var tag pgconn.CommandTag
+		b.Queue("DELETE FROM players WHERE domain = $1 AND id = $2", tx.Domain, id).Exec(func(ct pgconn.CommandTag) error {
+			tag = ct
+			return nil
+		})
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return err
 		}
 		if tag.RowsAffected() == 0 {

@@ -28,7 +28,7 @@ var roleObject = jsonFields{
 			ELSE ` + modulePermissionObject.build("mperm") + ` END) ORDER BY coalesce(perm.code, mperm.code), por.id), '[]'::json)
 		FROM permission_on_role por LEFT JOIN permissions perm ON perm.id = por.permission_id
 		LEFT JOIN module_permissions mperm ON mperm.domain = por.domain AND mperm.id = por.module_permission_id
-		WHERE por.domain = {t}.domain AND por.role_id = {t}.id)`},
+		WHERE por.domain = $1 AND por.role_id = {t}.id)`},
 }
 
 var roleSearch = &searchSpec{
@@ -42,18 +42,18 @@ var roleSearch = &searchSpec{
 	extend: map[string]string{"permissions": ""},
 }
 
-// implicitRole is the condition that role alias r (in domain, an SQL
-// expression) is the system role name, which everyone of its kind holds
+// implicitRole is the condition that role alias r (in the statement's
+// domain, $1) is the system role name, which everyone of its kind holds
 // without an assignment: User (every user) or Player (every player).
-func implicitRole(r, domain, name string) string {
-	return r + ".domain = " + domain + " AND " + r + ".system AND " + r + ".name = '" + name + "'"
+func implicitRole(r, name string) string {
+	return r + ".domain = $1 AND " + r + ".system AND " + r + ".name = '" + name + "'"
 }
 
 // holdsImplicitRole is a search filter's condition that the role ids of
 // its parameter (%[1]s) include a system role that everyone holds: as in
 // the reference, filtering users or players by User or by Player finds
 // everyone.
-var holdsImplicitRole = `EXISTS (SELECT 1 FROM roles ir WHERE ir.domain = t.domain AND ir.id = ANY(%[1]s)
+var holdsImplicitRole = `EXISTS (SELECT 1 FROM roles ir WHERE ir.domain = $1 AND ir.id = ANY(%[1]s)
 	AND ir.system AND ir.name IN ('` + takaro.RoleUser + `', '` + takaro.RolePlayer + `'))`
 
 // CreateRole creates a role with its permissions.

@@ -162,7 +162,7 @@ func (r *rotation) batch(ctx context.Context, domain string, c encryptedColumn, 
 	var b batchResult
 	err := r.db.inExplicitDomain(ctx, domain, func(tx *Tx) error {
 		// Re-encrypting is no change a client can see: updated_at stays.
-		if _, err := tx.Exec(ctx, "SELECT set_config('takaro.reencrypting', 'on', true)"); err != nil {
+		if _, err := tx.Exec(ctx, "SELECT takaro_set_local('takaro.reencrypting', 'on')"); err != nil {
 			return err
 		}
 		return tx.QueryRow(ctx, c.rotateSQL(), tx.Domain, r.opts.BatchSize, ids, secrets, current.secret, current.id, ids[1:], from).

@@ -33,7 +33,7 @@ func validSecretText(s string) bool {
 
 // setLoginEmailSQL opens the users.login_lookup policy for one address for
 // the rest of the transaction; an empty address closes it again.
-const setLoginEmailSQL = "SELECT set_config('takaro.login_email', $1, true)"
+const setLoginEmailSQL = "SELECT takaro_set_local('takaro.login_email', $1)"
 
 // loginCandidates is how many domains' users one login checks the
 // password against; loginSQL pads the candidates to exactly this many

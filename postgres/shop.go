@@ -28,16 +28,16 @@ var categoryObject = jsonFields{
 	{"id", "id"}, {"name", "name"}, {"emoji", "emoji"}, {"parentId", "parent_id"},
 	{"listingCount", `(SELECT count(DISTINCT lc.listing_id)::int FROM shop_listing_categories lc
 		JOIN shop_listings l ON l.domain = lc.domain AND l.id = lc.listing_id AND l.deleted_at IS NULL
-		WHERE lc.domain = {t}.domain AND (lc.category_id = {t}.id OR lc.category_id IN (
-			SELECT c.id FROM shop_categories c WHERE c.domain = {t}.domain AND c.parent_id = {t}.id)))`},
+		WHERE lc.domain = $1 AND (lc.category_id = {t}.id OR lc.category_id IN (
+			SELECT c.id FROM shop_categories c WHERE c.domain = $1 AND c.parent_id = {t}.id)))`},
 	{"createdAt", "created_at"}, {"updatedAt", "updated_at"},
 }
 
 // categoryRelations embed a category's parent and children, one level deep.
 var categoryRelations = []jsonField{
-	{"parent", `(SELECT ` + categoryObject.build("pc") + ` FROM shop_categories pc WHERE pc.domain = {t}.domain AND pc.id = {t}.parent_id)`},
+	{"parent", `(SELECT ` + categoryObject.build("pc") + ` FROM shop_categories pc WHERE pc.domain = $1 AND pc.id = {t}.parent_id)`},
 	{"children", `coalesce((SELECT json_agg(` + categoryObject.build("cc") + ` ORDER BY cc.name, cc.id) FROM shop_categories cc
-		WHERE cc.domain = {t}.domain AND cc.parent_id = {t}.id), '[]')`},
+		WHERE cc.domain = $1 AND cc.parent_id = {t}.id), '[]')`},
 }
 
 // categoryFull is a category with its parent and children.
@@ -59,10 +59,10 @@ var listingObject = jsonFields{
 	{"items", `coalesce((SELECT json_agg(json_build_object('id', li.id, 'amount', li.amount, 'quality', li.quality,
 			'item', ` + itemObject.build("it") + `) ORDER BY li.position)
 		FROM shop_listing_items li JOIN items it ON it.domain = li.domain AND it.id = li.item_id
-		WHERE li.domain = {t}.domain AND li.listing_id = {t}.id), '[]')`},
+		WHERE li.domain = $1 AND li.listing_id = {t}.id), '[]')`},
 	{"categories", `coalesce((SELECT json_agg(` + categoryObject.build("lcat") + ` ORDER BY lcat.name, lcat.id)
 		FROM shop_listing_categories slc JOIN shop_categories lcat ON lcat.domain = slc.domain AND lcat.id = slc.category_id
-		WHERE slc.domain = {t}.domain AND slc.listing_id = {t}.id), '[]')`},
+		WHERE slc.domain = $1 AND slc.listing_id = {t}.id), '[]')`},
 	{"createdAt", "created_at"}, {"updatedAt", "updated_at"},
 }
 
@@ -100,7 +100,7 @@ var orderSearch = &searchSpec{
 			enum: []string{string(takaro.ShopOrderPaid), string(takaro.ShopOrderCompleted), string(takaro.ShopOrderCanceled)}},
 	}),
 	extend: map[string]string{
-		"listing": `(SELECT ` + listingObject.build("l") + ` FROM shop_listings l WHERE l.domain = t.domain AND l.id = t.listing_id)`,
+		"listing": `(SELECT ` + listingObject.build("l") + ` FROM shop_listings l WHERE l.domain = $1 AND l.id = t.listing_id)`,
 	},
 }
 

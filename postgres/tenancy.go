@@ -9,13 +9,16 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// setDomainSQL binds the current transaction to a domain. The third argument
-// of set_config (is_local) makes the setting end with the transaction, so
-// nothing stays on a pooled connection, and it is safe behind PgBouncer in
-// transaction mode. The row-level security policy of every tenant table
-// compares its domain column with this setting and fails closed when it is
-// unset or empty.
-const setDomainSQL = "SELECT set_config('takaro.domain', $1, true)"
+// setDomainSQL binds the current transaction to a domain with
+// takaro_set_local (migration 00020), which sets takaro.domain with SET
+// LOCAL: the setting ends with the transaction, so nothing stays on a
+// pooled connection and it is safe behind PgBouncer in transaction mode.
+// The row-level security policy of every tenant table compares its domain
+// column with this setting and fails closed when it is unset or empty.
+// On Citus, a SET LOCAL reaches the shards only inside an explicit
+// transaction block (set_config never does), so every binding is sent
+// after a BEGIN, in the same round trip.
+const setDomainSQL = "SELECT takaro_set_local('takaro.domain', $1)"
 
 // limitSQL puts the statements of the current transaction under the
 // statement timeout (Options.StatementTimeout). It is set per transaction,
@@ -29,7 +32,7 @@ const limitSQL = "SELECT set_config('statement_timeout', $1, true)"
 
 // bindSQL is setDomainSQL and limitSQL in one statement, for the units of
 // work of a domain.
-const bindSQL = "SELECT set_config('takaro.domain', $1, true), set_config('statement_timeout', $2, true)"
+const bindSQL = "SELECT takaro_set_local('takaro.domain', $1), set_config('statement_timeout', $2, true)"
 
 // Tx is a transaction bound to one domain. PostgreSQL shows it only that
 // domain's rows and refuses writes of any other domain's rows; the queries
@@ -66,12 +69,12 @@ func (db *DB) inExplicitDomain(ctx context.Context, domain string, fn func(*Tx) 
 		}
 		return db.unavailable(fmt.Errorf("begin transaction: %w", err))
 	}
-	return db.unavailable(runTx(ctx, &Tx{Tx: br.Tx(), Domain: domain}, fn))
+	return db.unavailable(db.runTx(ctx, br.Tx(), func(tx pgx.Tx) error { return fn(&Tx{Tx: tx, Domain: domain}) }))
 }
 
-// readInDomain sends the statements that queue adds to b, preceded by the
-// binding to the principal's domain, in one round trip: the read path of
-// every request.
+// readInDomain sends the statements that queue adds to b, in a
+// transaction block bound to the principal's domain, in one round trip:
+// the read path of every request.
 func (db *DB) readInDomain(ctx context.Context, queue func(b *pgx.Batch, domain string)) error {
 	p, err := takaro.PrincipalFrom(ctx)
 	if err != nil {
@@ -80,17 +83,37 @@ func (db *DB) readInDomain(ctx context.Context, queue func(b *pgx.Batch, domain 
 	return db.readInExplicitDomain(ctx, p.Domain, queue)
 }
 
-// readInExplicitDomain sends the statements that queue adds to b, preceded
-// by the binding to domain, in one round trip. Without an explicit BEGIN
-// they run as one implicit transaction, so the binding ends with them.
-// queue receives the domain for the statements' own filters; results are
+// readInExplicitDomain sends the statements that queue adds to b between
+// a BEGIN with the binding to domain and a COMMIT, in one round trip: the
+// binding ends with them (and, on Citus, reaches the shards, which it
+// does only in an explicit transaction block). queue receives the domain for the statements' own filters; results are
 // read through the queued queries' callbacks. Like inExplicitDomain, it is
 // for work that is not a request.
 func (db *DB) readInExplicitDomain(ctx context.Context, domain string, queue func(b *pgx.Batch, domain string)) error {
 	b := &pgx.Batch{}
+	b.Queue("BEGIN")
 	b.Queue(bindSQL, domain, db.statementTimeout)
 	queue(b, domain)
-	return db.unavailable(db.pool.SendBatch(ctx, b).Close())
+	b.Queue("COMMIT")
+	return db.unavailable(db.sendInBlock(ctx, b))
+}
+
+// sendInBlock sends b, which opens a transaction block and closes it, in
+// one round trip. When a statement fails the block is left aborted; it is
+// rolled back here, so the connection returns to the pool clean.
+func (db *DB) sendInBlock(ctx context.Context, b *pgx.Batch) error {
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	err = conn.SendBatch(ctx, b).Close()
+	if conn.Conn().PgConn().TxStatus() != 'I' {
+		if _, rbErr := conn.Exec(context.WithoutCancel(ctx), "ROLLBACK"); rbErr != nil {
+			return errors.Join(err, rbErr)
+		}
+	}
+	return err
 }
 
 // readGlobal is readInDomain for the global tables: the statements run in
@@ -117,7 +140,7 @@ func (db *DB) inSystem(ctx context.Context, fn func(pgx.Tx) error) error {
 		}
 		return db.unavailable(fmt.Errorf("begin transaction: %w", err))
 	}
-	return db.unavailable(runTx(ctx, br.Tx(), fn))
+	return db.unavailable(db.runTx(ctx, br.Tx(), fn))
 }
 
 // bindDomain binds a system transaction to domain from now on, for work
@@ -134,9 +157,15 @@ func bindDomain(ctx context.Context, tx pgx.Tx, domain string) (*Tx, error) {
 }
 
 // runTx runs fn and commits, or rolls back when fn fails. The rollback
-// uses a context that survives the caller's cancellation.
-func runTx[T pgx.Tx](ctx context.Context, tx T, fn func(T) error) error {
-	if err := fn(tx); err != nil {
+// uses a context that survives the caller's cancellation. Before the
+// commit it announces the identity changes that Citus shards relayed.
+func (db *DB) runTx(ctx context.Context, tx pgx.Tx, fn func(pgx.Tx) error) error {
+	db.identities.takeRelayed(tx.Conn().PgConn()) // left by an earlier use of the connection
+	err := fn(tx)
+	if err == nil {
+		err = db.relayIdentityChanges(ctx, tx)
+	}
+	if err != nil {
 		if rbErr := tx.Rollback(context.WithoutCancel(ctx)); rbErr != nil && !errors.Is(rbErr, pgx.ErrTxClosed) {
 			return errors.Join(err, rbErr)
 		}

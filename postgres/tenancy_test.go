@@ -77,7 +77,7 @@ func TestTenancyUnfilteredQueriesSeeOnlyTheBoundDomain(t *testing.T) {
 			tx, err := pool.Begin(ctx)
 			must(t, err)
 			defer func() { _ = tx.Rollback(ctx) }()
-			_, err = tx.Exec(ctx, "SELECT set_config('takaro.domain', $1, true)", setting)
+			_, err = tx.Exec(ctx, "SELECT takaro_set_local('takaro.domain', $1)", setting)
 			must(t, err)
 			for _, table := range tables {
 				if n := countAll(t, ctx, tx, table); n != 0 {

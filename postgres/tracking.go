@@ -100,6 +100,13 @@ func isMissingPartition(err error) bool {
 // the given number of UTC days from today.
 func (db *DB) ensurePartitions(ctx context.Context, days int) error {
 	return db.inSystem(ctx, func(tx pgx.Tx) error {
+		// On Citus a new partition's shards are created over several
+		// connections per worker, and then isolating the partition in the
+		// same transaction deadlocks with them; one connection per node
+		// does not.
+		if _, err := tx.Exec(ctx, "SELECT set_config('citus.multi_shard_modify_mode', 'sequential', true) WHERE takaro_distributed()"); err != nil {
+			return err
+		}
 		for _, table := range partitionedTables {
 			if _, err := tx.Exec(ctx, "SELECT takaro_ensure_day_partitions($1::regclass, (now() AT TIME ZONE 'UTC')::date, $2)",
 				table, days); err != nil {

@@ -23,10 +23,10 @@ var userObject = jsonFields{
 			'userId', rou.user_id, 'roleId', rou.role_id, 'expiresAt', rou.expires_at, 'role', ` + roleObject.build("r") + `) AS o,
 			false AS implicit, r.name, rou.id
 		FROM role_on_user rou JOIN roles r ON r.domain = rou.domain AND r.id = rou.role_id
-		WHERE rou.domain = {t}.domain AND rou.user_id = {t}.id AND (rou.expires_at IS NULL OR rou.expires_at > now())
+		WHERE rou.domain = $1 AND rou.user_id = {t}.id AND (rou.expires_at IS NULL OR rou.expires_at > now())
 		UNION ALL
 		SELECT json_build_object('userId', {t}.id, 'roleId', r.id, 'role', ` + roleObject.build("r") + `), true, r.name, r.id
-		FROM roles r WHERE ` + implicitRole("r", "{t}.domain", takaro.RoleUser) + `) a)`},
+		FROM roles r WHERE ` + implicitRole("r", takaro.RoleUser) + `) a)`},
 }
 
 var userSearch = &searchSpec{
@@ -40,7 +40,7 @@ var userSearch = &searchSpec{
 		"isDashboardUser": {column: "t.is_dashboard_user", kind: kindBool, ops: opFilter},
 		"lastSeen":        {column: "t.last_seen", kind: kindTime, ops: opRange | opSort},
 		"roleId": {kind: kindUUID, ops: opFilter, filterSQL: `(EXISTS (SELECT 1 FROM role_on_user x
-			WHERE x.domain = t.domain AND x.user_id = t.id AND x.role_id = ANY(%[1]s)
+			WHERE x.domain = $1 AND x.user_id = t.id AND x.role_id = ANY(%[1]s)
 			AND (x.expires_at IS NULL OR x.expires_at > now())) OR ` + holdsImplicitRole + `)`},
 	}),
 	extend: map[string]string{

@@ -59,8 +59,8 @@ func (db *DB) CreateVariable(ctx context.Context, in takaro.VariableCreate) (*ta
 		if err != nil {
 			return err
 		}
-		err = tx.QueryRow(ctx, `INSERT INTO variables AS t (domain, key, value, expires_at, gameserver_id, player_id, module_id)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING `+variableObject.build("t"),
+		err = tx.QueryRow(ctx, variableObject.returning(`INSERT INTO variables AS t (domain, key, value, expires_at, gameserver_id, player_id, module_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`),
 			tx.Domain, in.Key, in.Value, in.ExpiresAt, in.GameServerID, in.PlayerID, in.ModuleID).Scan(&v)
 		if err != nil {
 			return translateError(err, "variable")
@@ -98,7 +98,7 @@ func (db *DB) UpdateVariable(ctx context.Context, id uuid.UUID, upd takaro.Varia
 		// An expired variable that holds the key in the target scope is
 		// invisible, and gives way as it does to a new variable.
 		_, err := tx.Exec(ctx, `DELETE FROM variables d USING variables t
-			WHERE t.domain = $1 AND t.id = $2 AND `+notExpired+` AND d.domain = t.domain AND d.id <> t.id
+			WHERE t.domain = $1 AND t.id = $2 AND `+notExpired+` AND d.domain = $1 AND d.id <> t.id
 				AND d.expires_at <= now() AND d.key = coalesce($3, t.key)
 				AND d.gameserver_id IS NOT DISTINCT FROM coalesce($4, t.gameserver_id)
 				AND d.player_id IS NOT DISTINCT FROM coalesce($5, t.player_id)
@@ -107,9 +107,9 @@ func (db *DB) UpdateVariable(ctx context.Context, id uuid.UUID, upd takaro.Varia
 		if err != nil {
 			return err
 		}
-		err = tx.QueryRow(ctx, `UPDATE variables AS t SET key = coalesce($3, t.key), value = $4, expires_at = $5,
+		err = tx.QueryRow(ctx, variableObject.returning(`UPDATE variables AS t SET key = coalesce($3, t.key), value = $4, expires_at = $5,
 				gameserver_id = coalesce($6, t.gameserver_id), player_id = coalesce($7, t.player_id), module_id = coalesce($8, t.module_id)
-			WHERE t.domain = $1 AND t.id = $2 AND `+notExpired+` RETURNING `+variableObject.build("t"),
+			WHERE t.domain = $1 AND t.id = $2 AND `+notExpired+``),
 			tx.Domain, id, upd.Key, upd.Value, upd.ExpiresAt, upd.GameServerID, upd.PlayerID, upd.ModuleID).Scan(&v)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return takaro.NotFound("Variable", id)
@@ -129,8 +129,8 @@ func (db *DB) UpdateVariable(ctx context.Context, id uuid.UUID, upd takaro.Varia
 func (db *DB) DeleteVariable(ctx context.Context, id uuid.UUID) error {
 	return db.inDomain(ctx, func(tx *Tx) error {
 		var v takaro.Variable
-		err := tx.QueryRow(ctx, "DELETE FROM variables t WHERE t.domain = $1 AND t.id = $2 AND "+notExpired+
-			" RETURNING "+variableObject.build("t"), tx.Domain, id).Scan(&v)
+		err := tx.QueryRow(ctx, variableObject.returning("DELETE FROM variables t WHERE t.domain = $1 AND t.id = $2 AND "+notExpired),
+			tx.Domain, id).Scan(&v)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return takaro.NotFound("Variable", id)
 		}

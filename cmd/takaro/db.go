@@ -93,6 +93,42 @@ func runStatus(ctx context.Context, a *app, args []string) error {
 	return nil
 }
 
+// runDistribute turns a migrated database on a Citus coordinator into the
+// distributed layout (see postgres.DB.Distribute).
+func runDistribute(ctx context.Context, a *app, args []string) error {
+	if _, err := a.parseFlags(args, nil); err != nil {
+		return err
+	}
+	db, m, err := a.migrator(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeAll(db, m)
+	states, err := m.Status(ctx)
+	if err != nil {
+		return err
+	}
+	for _, st := range states {
+		if !st.Applied {
+			return fmt.Errorf("migration %s is pending: run takaro db migrate first", st.Name)
+		}
+	}
+	res, err := db.Distribute(ctx)
+	if err != nil {
+		return err
+	}
+	for _, t := range res.ReferenceTables {
+		fmt.Fprintf(a.stdout, "reference table %s\n", t)
+	}
+	for _, t := range res.DistributedTables {
+		fmt.Fprintf(a.stdout, "distributed %s by domain\n", t)
+	}
+	if len(res.ReferenceTables)+len(res.DistributedTables) == 0 {
+		fmt.Fprintln(a.stdout, "the database is already distributed")
+	}
+	return nil
+}
+
 func runCreate(_ context.Context, a *app, args []string) error {
 	var dir string
 	names, err := a.parseFlags(args, func(fs *flag.FlagSet) {

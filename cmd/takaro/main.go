@@ -80,6 +80,7 @@ var commands = []command{
 	{name: "db migrate", summary: "apply every pending migration (alias: db:migrate)", db: true, run: runMigrate},
 	{name: "db rollback", summary: "roll back the latest applied migration (alias: db:rollback)", db: true, run: runRollback},
 	{name: "db status", summary: "list every migration with its state", db: true, run: runStatus},
+	{name: "db distribute", summary: "distribute the tables by domain on a Citus coordinator (reference tables, colocated shards)", db: true, run: runDistribute},
 	{name: "db create", summary: "create a new migration file in the source tree", args: "NAME", run: runCreate},
 	{name: "db rotate-key", summary: "re-encrypt every value still under a previous key with the current key", db: true, env: keyVariables, run: runRotateKey},
 	{name: "db verify-encryption", summary: "check that every encrypted value can be decrypted", db: true, env: keyVariables, run: runVerifyEncryption},

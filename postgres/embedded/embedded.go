@@ -143,6 +143,11 @@ func (c *Cluster) ConnString(role, database string) string {
 		quoteConnValue(c.socketDir), port, quoteConnValue(role), quoteConnValue(database))
 }
 
+// Address returns the host (the socket directory) and the port at which
+// libpq reaches the cluster, for servers that connect to it themselves,
+// such as the nodes of a Citus cluster.
+func (c *Cluster) Address() (host string, p int) { return c.socketDir, port }
+
 // Stop shuts the cluster down (fast mode: open sessions are ended).
 func (c *Cluster) Stop(ctx context.Context) error {
 	bin, err := FindBinDir()

@@ -56,6 +56,7 @@ type Database struct {
 
 type server struct {
 	admin      *pgxpool.Pool
+	citus      *citusNodes // nil on plain PostgreSQL
 	connString func(role, password, database string) string
 	embedded   bool
 	template   string
@@ -161,7 +162,14 @@ func (s *server) create(t testing.TB, clause string) *Database {
 	t.Helper()
 	ctx := context.Background()
 	name := fmt.Sprintf("takaro_t_%d_%d", os.Getpid(), counter.Add(1))
-	if _, err := s.admin.Exec(ctx, "CREATE DATABASE "+name+" "+clause); err != nil {
+	create := s.admin.Exec
+	if strings.HasPrefix(clause, "TEMPLATE "+s.template+" ") {
+		// A copy of the template exists on every node of a Citus cluster.
+		create = func(ctx context.Context, sql string, _ ...any) (pgconn.CommandTag, error) {
+			return pgconn.CommandTag{}, s.onEveryNode(ctx, sql)
+		}
+	}
+	if _, err := create(ctx, "CREATE DATABASE "+name+" "+clause); err != nil {
 		t.Fatalf("pgtest: create database: %v", err)
 	}
 	db := &Database{Name: name, ConnString: s.connString(TestRole, testRolePassword, name)}
@@ -170,7 +178,7 @@ func (s *server) create(t testing.TB, clause string) *Database {
 			t.Logf("pgtest: kept the database of this failed test: %s", db.ConnString)
 			return
 		}
-		if _, err := s.admin.Exec(context.Background(), "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
+		if err := s.onEveryNode(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
 			t.Errorf("pgtest: drop database: %v", err)
 		}
 	})
@@ -178,16 +186,48 @@ func (s *server) create(t testing.TB, clause string) *Database {
 }
 
 func setup(ctx context.Context) (*server, error) {
+	s, err := connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.prepare(ctx); err != nil {
+		s.close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// testDataDir is where the harness keeps the clusters it starts.
+func testDataDir() (string, error) {
+	if dir := os.Getenv("TAKARO_TEST_DATA_DIR"); dir != "" {
+		return dir, nil
+	}
+	base, err := embedded.DefaultBaseDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(base, "test-postgres"), nil
+}
+
+// connect reaches the server the environment names (see the package
+// comment and citus.go), starting it when it is the harness's own.
+func connect(ctx context.Context) (*server, error) {
+	if url := os.Getenv("TEST_CITUS_URL"); url != "" {
+		return citusFromURL(ctx, url)
+	}
+	if citusRequested() {
+		dir, err := testDataDir()
+		if err != nil {
+			return nil, err
+		}
+		return startCitus(ctx, dir)
+	}
 	s := &server{}
 	adminURL := os.Getenv("TEST_DATABASE_URL")
 	if adminURL == "" {
-		dir := os.Getenv("TAKARO_TEST_DATA_DIR")
-		if dir == "" {
-			base, err := embedded.DefaultBaseDir()
-			if err != nil {
-				return nil, err
-			}
-			dir = filepath.Join(base, "test-postgres")
+		dir, err := testDataDir()
+		if err != nil {
+			return nil, err
 		}
 		// A throwaway cluster: durability buys nothing and costs seconds.
 		cluster, err := embedded.Ensure(ctx, embedded.Options{Dir: dir, Settings: map[string]string{
@@ -216,10 +256,6 @@ func setup(ctx context.Context) (*server, error) {
 		return nil, err
 	}
 	s.admin = admin
-	if err := s.prepare(ctx); err != nil {
-		admin.Close()
-		return nil, err
-	}
 	return s, nil
 }
 
@@ -239,15 +275,8 @@ func (s *server) prepare(ctx context.Context) error {
 		_, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(hashtext('takaro pgtest setup'))")
 	}()
 
-	var exists bool
-	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)", TestRole).Scan(&exists); err != nil {
+	if err := s.ensureRole(ctx); err != nil {
 		return err
-	}
-	if !exists {
-		_, err := conn.Exec(ctx, fmt.Sprintf("CREATE ROLE %s LOGIN PASSWORD '%s' NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE", TestRole, testRolePassword))
-		if err != nil {
-			return fmt.Errorf("create role %s: %w", TestRole, err)
-		}
 	}
 	hash, err := migrationsHash()
 	if err != nil {
@@ -255,8 +284,11 @@ func (s *server) prepare(ctx context.Context) error {
 	}
 	s.template = "takaro_tpl_" + hash
 	if s.embedded {
-		dropAbandoned(ctx, conn.Conn())
+		for _, p := range s.pools() {
+			dropAbandoned(ctx, p)
+		}
 	}
+	var exists bool
 	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", s.template).Scan(&exists); err != nil {
 		return err
 	}
@@ -266,21 +298,30 @@ func (s *server) prepare(ctx context.Context) error {
 	// Build under a temporary name and rename when complete, so a run that
 	// dies half-way never leaves a template that looks finished.
 	building := s.template + "_building"
-	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+building+" WITH (FORCE)"); err != nil {
+	if err := s.onEveryNode(ctx, "DROP DATABASE IF EXISTS "+building+" WITH (FORCE)"); err != nil {
 		return err
 	}
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+building+" TEMPLATE template0 OWNER "+TestRole); err != nil {
+	if err := s.onEveryNode(ctx, "CREATE DATABASE "+building+" TEMPLATE template0 OWNER "+TestRole); err != nil {
 		return err
 	}
-	if err := migrate(ctx, s.connString(TestRole, testRolePassword, building)); err != nil {
+	if s.citus != nil {
+		if err := s.installCitus(ctx, building); err != nil {
+			return err
+		}
+	}
+	if err := migrate(ctx, s.connString(TestRole, testRolePassword, building), s.citus != nil); err != nil {
 		return fmt.Errorf("migrate the template database: %w", err)
+	}
+	if s.citus != nil {
+		return s.sealTemplate(ctx, building, s.template)
 	}
 	_, err = conn.Exec(ctx, "ALTER DATABASE "+building+" RENAME TO "+s.template)
 	return err
 }
 
-// migrate prepares a database the way the binary's boot does.
-func migrate(ctx context.Context, connString string) error {
+// migrate prepares a database the way the binary's boot does, and on
+// Citus distributes it the way `takaro db distribute` does.
+func migrate(ctx context.Context, connString string, distribute bool) error {
 	cfg, err := pgxpool.ParseConfig(connString)
 	if err != nil {
 		return err
@@ -298,7 +339,10 @@ func migrate(ctx context.Context, connString string) error {
 		return err
 	}
 	defer func() { _ = m.Close() }()
-	_, err = m.Up(ctx)
+	if _, err = m.Up(ctx); err != nil || !distribute {
+		return err
+	}
+	_, err = db.Distribute(ctx)
 	return err
 }
 
@@ -306,7 +350,7 @@ func migrate(ctx context.Context, connString string) error {
 // (kept because a test failed, or left by a killed run). Templates of
 // older migration sets are left alone: a test binary built from other
 // sources may still be cloning them.
-func dropAbandoned(ctx context.Context, conn *pgx.Conn) {
+func dropAbandoned(ctx context.Context, conn *pgxpool.Pool) {
 	rows, err := conn.Query(ctx, "SELECT datname FROM pg_database WHERE datname LIKE 'takaro\\_t\\_%'")
 	if err != nil {
 		return

@@ -117,7 +117,7 @@ func (db *Database) InDomain(t testing.TB, domain string, fn func(pgx.Tx) error)
 
 func inDomain(ctx context.Context, conn *pgx.Conn, domain string, fn func(pgx.Tx) error) error {
 	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SELECT set_config('takaro.domain', $1, true)", domain); err != nil {
+		if _, err := tx.Exec(ctx, "SELECT takaro_set_local('takaro.domain', $1)", domain); err != nil {
 			return err
 		}
 		return fn(tx)
