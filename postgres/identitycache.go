@@ -190,7 +190,7 @@ func (c *identityCache) len() int {
 }
 
 // noticePrefix starts the NOTICE of takaro_identity_changed; relayPrefix
-// starts it on a Citus shard, which cannot NOTIFY (migration 00021).
+// starts it on a Citus shard, which cannot NOTIFY (migration 00111).
 const (
 	noticePrefix = identityChannel + " "
 	relayPrefix  = identityChannel + "_relay "

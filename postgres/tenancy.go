@@ -10,7 +10,7 @@ import (
 )
 
 // setDomainSQL binds the current transaction to a domain with
-// takaro_set_local (migration 00020), which sets takaro.domain with SET
+// takaro_set_local (migration 00110), which sets takaro.domain with SET
 // LOCAL: the setting ends with the transaction, so nothing stays on a
 // pooled connection and it is safe behind PgBouncer in transaction mode.
 // The row-level security policy of every tenant table compares its domain
