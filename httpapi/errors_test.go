@@ -159,6 +159,11 @@ func TestUnknownIDs(t *testing.T) {
 		if route.Public || !strings.Contains(route.Path, "{") {
 			continue
 		}
+		if strings.HasPrefix(route.Path, "/settings/{key}") {
+			// A setting key is one of a fixed list, not the id of a row:
+			// an unknown one is the reference's 400 (TestSettingsValidation).
+			continue
+		}
 		n++
 		h := k.root()
 		if route.Admin {

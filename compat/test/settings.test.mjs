@@ -51,7 +51,8 @@ test('bad values and missing permissions are refused', async () => {
   const { client } = await newDomain('settings');
   const err = await rejects(client.settings.settingsControllerSet(SettingsControllerGetKeysEnum.EconomyEnabled, { value: 'maybe' }), 400, 'ValidationError');
   assert.match(JSON.stringify(err), /economyEnabled/);
-  await rejects(client.settings.settingsControllerGetOne('noSuchSetting'), 404, 'NotFoundError');
+  const unknown = await rejects(client.settings.settingsControllerGetOne('noSuchSetting'), 400, 'ValidationError');
+  assert.match(JSON.stringify(unknown), /isEnum/);
 
   const { client: reader } = await userWith(client, ['READ_SETTINGS']);
   assert.equal((await reader.settings.settingsControllerGet()).data.data.length >= 9, true);
