@@ -254,24 +254,24 @@ func (a *app) devSecret(name string) (secret, error) {
 	return secret(value), nil
 }
 
-// migrator opens the database and prepares the binary's migrations.
-func (a *app) migrator(ctx context.Context) (*postgres.DB, *postgres.Migrator, error) {
+// withMigrator is the prologue of the schema commands: it parses args
+// (no flags of their own), opens the database, prepares the binary's
+// migrations, runs fn and closes both.
+func (a *app) withMigrator(ctx context.Context, args []string, fn func(*postgres.DB, *postgres.Migrator) error) error {
+	if _, err := a.parseFlags(args, nil); err != nil {
+		return err
+	}
 	db, err := a.openDatabase(ctx, false)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
+	defer db.Close()
 	m, err := postgres.NewMigrator(db, a.migrations)
 	if err != nil {
-		db.Close()
-		return nil, nil, err
+		return err
 	}
-	return db, m, nil
-}
-
-// closeAll closes a migrator and its database.
-func closeAll(db *postgres.DB, m *postgres.Migrator) {
-	_ = m.Close()
-	db.Close()
+	defer func() { _ = m.Close() }()
+	return fn(db, m)
 }
 
 // describe formats a migration result for the operator.

@@ -14,119 +14,95 @@ import (
 )
 
 func runMigrate(ctx context.Context, a *app, args []string) error {
-	if _, err := a.parseFlags(args, nil); err != nil {
-		return err
-	}
-	db, m, err := a.migrator(ctx)
-	if err != nil {
-		return err
-	}
-	defer closeAll(db, m)
-	results, err := m.Up(ctx)
-	if migErr, ok := errors.AsType[*postgres.MigrationError](err); ok {
-		for _, r := range migErr.Applied {
+	return a.withMigrator(ctx, args, func(_ *postgres.DB, m *postgres.Migrator) error {
+		results, err := m.Up(ctx)
+		if migErr, ok := errors.AsType[*postgres.MigrationError](err); ok {
+			for _, r := range migErr.Applied {
+				fmt.Fprintf(a.stdout, "applied %s\n", describe(r))
+			}
+		}
+		if err != nil {
+			return err
+		}
+		for _, r := range results {
 			fmt.Fprintf(a.stdout, "applied %s\n", describe(r))
 		}
-	}
-	if err != nil {
-		return err
-	}
-	for _, r := range results {
-		fmt.Fprintf(a.stdout, "applied %s\n", describe(r))
-	}
-	if len(results) == 0 {
-		fmt.Fprintln(a.stdout, "the schema is up to date")
-	}
-	return nil
+		if len(results) == 0 {
+			fmt.Fprintln(a.stdout, "the schema is up to date")
+		}
+		return nil
+	})
 }
 
 func runRollback(ctx context.Context, a *app, args []string) error {
-	if _, err := a.parseFlags(args, nil); err != nil {
-		return err
-	}
-	db, m, err := a.migrator(ctx)
-	if err != nil {
-		return err
-	}
-	defer closeAll(db, m)
-	r, err := m.Rollback(ctx)
-	if err != nil {
-		return err
-	}
-	if r == nil {
-		fmt.Fprintln(a.stdout, "no migration is applied; nothing to roll back")
+	return a.withMigrator(ctx, args, func(_ *postgres.DB, m *postgres.Migrator) error {
+		r, err := m.Rollback(ctx)
+		if err != nil {
+			return err
+		}
+		if r == nil {
+			fmt.Fprintln(a.stdout, "no migration is applied; nothing to roll back")
+			return nil
+		}
+		fmt.Fprintf(a.stdout, "rolled back %s\n", describe(*r))
 		return nil
-	}
-	fmt.Fprintf(a.stdout, "rolled back %s\n", describe(*r))
-	return nil
+	})
 }
 
 func runStatus(ctx context.Context, a *app, args []string) error {
-	if _, err := a.parseFlags(args, nil); err != nil {
-		return err
-	}
-	db, m, err := a.migrator(ctx)
-	if err != nil {
-		return err
-	}
-	defer closeAll(db, m)
-	states, err := m.Status(ctx)
-	if err != nil {
-		return err
-	}
-	w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "VERSION\tSTATE\tAPPLIED AT\tMIGRATION")
-	pending := 0
-	for _, s := range states {
-		state, at := "pending", "-"
-		if s.Applied {
-			state, at = "applied", s.AppliedAt.UTC().Format("2006-01-02 15:04:05 MST")
-		} else {
-			pending++
+	return a.withMigrator(ctx, args, func(_ *postgres.DB, m *postgres.Migrator) error {
+		states, err := m.Status(ctx)
+		if err != nil {
+			return err
 		}
-		fmt.Fprintf(w, "%d\t%s\t%s\t%s\n", s.Version, state, at, s.Name)
-	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintf(a.stdout, "%d applied, %d pending\n", len(states)-pending, pending)
-	return nil
+		w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "VERSION\tSTATE\tAPPLIED AT\tMIGRATION")
+		pending := 0
+		for _, s := range states {
+			state, at := "pending", "-"
+			if s.Applied {
+				state, at = "applied", s.AppliedAt.UTC().Format("2006-01-02 15:04:05 MST")
+			} else {
+				pending++
+			}
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\n", s.Version, state, at, s.Name)
+		}
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "%d applied, %d pending\n", len(states)-pending, pending)
+		return nil
+	})
 }
 
 // runDistribute turns a migrated database on a Citus coordinator into the
 // distributed layout (see postgres.DB.Distribute).
 func runDistribute(ctx context.Context, a *app, args []string) error {
-	if _, err := a.parseFlags(args, nil); err != nil {
-		return err
-	}
-	db, m, err := a.migrator(ctx)
-	if err != nil {
-		return err
-	}
-	defer closeAll(db, m)
-	states, err := m.Status(ctx)
-	if err != nil {
-		return err
-	}
-	for _, st := range states {
-		if !st.Applied {
-			return fmt.Errorf("migration %s is pending: run takaro db migrate first", st.Name)
+	return a.withMigrator(ctx, args, func(db *postgres.DB, m *postgres.Migrator) error {
+		states, err := m.Status(ctx)
+		if err != nil {
+			return err
 		}
-	}
-	res, err := db.Distribute(ctx)
-	if err != nil {
-		return err
-	}
-	for _, t := range res.ReferenceTables {
-		fmt.Fprintf(a.stdout, "reference table %s\n", t)
-	}
-	for _, t := range res.DistributedTables {
-		fmt.Fprintf(a.stdout, "distributed %s by domain\n", t)
-	}
-	if len(res.ReferenceTables)+len(res.DistributedTables) == 0 {
-		fmt.Fprintln(a.stdout, "the database is already distributed")
-	}
-	return nil
+		for _, st := range states {
+			if !st.Applied {
+				return fmt.Errorf("migration %s is pending: run takaro db migrate first", st.Name)
+			}
+		}
+		res, err := db.Distribute(ctx)
+		if err != nil {
+			return err
+		}
+		for _, t := range res.ReferenceTables {
+			fmt.Fprintf(a.stdout, "reference table %s\n", t)
+		}
+		for _, t := range res.DistributedTables {
+			fmt.Fprintf(a.stdout, "distributed %s by domain\n", t)
+		}
+		if len(res.ReferenceTables)+len(res.DistributedTables) == 0 {
+			fmt.Fprintln(a.stdout, "the database is already distributed")
+		}
+		return nil
+	})
 }
 
 func runCreate(_ context.Context, a *app, args []string) error {
