@@ -689,7 +689,15 @@ var xtRoutes = map[string]xtRoute{
 
 	// The routes that need a game connector check the game server and
 	// player they name first, as every other route does.
-	"POST /gameserver/{gameServerId}/player/{playerId}/giveItem": {attempts: xtLive(map[string]any{"name": "wood", "amount": 1, "quality": "1"})},
+	"POST /gameserver/{gameServerId}/player/{playerId}/giveItem": {attempts: func(a, b *xtWorld) []xtAttempt {
+		// An item named by its id is looked up: B's is not found from A.
+		return append(xtLive(map[string]any{"name": "wood", "amount": 1, "quality": "1"})(a, b),
+			xtAttempt{name: "A's player, B's item", params: map[string]string{"gameServerId": a.gs1, "playerId": a.p1},
+				body: map[string]any{"name": b.item, "amount": 1, "quality": "1"}},
+			xtAttempt{name: "A's player, A's item", own: true, want: http.StatusNotImplemented,
+				params: map[string]string{"gameServerId": a.gs1, "playerId": a.p1},
+				body:   map[string]any{"name": a.item, "amount": 1, "quality": "1"}})
+	}},
 	"POST /gameserver/{gameServerId}/player/{playerId}/kick":     {attempts: xtLive(map[string]any{"reason": "by A"})},
 	"POST /gameserver/{gameServerId}/player/{playerId}/teleport": {attempts: xtLive(map[string]any{"x": 1, "y": 2, "z": 3})},
 	"POST /gameserver/{gameServerId}/player/{playerId}/ban":      {attempts: xtLive(map[string]any{"reason": "by A"})},

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/gotakaro/takaro"
 )
 
@@ -97,8 +98,22 @@ func (s *Server) liveGameServerRoutes() []endpoint {
 		e.body = body
 		return e
 	}
+	// An item named by its id must exist in the catalogue, as the
+	// reference looks it up before it talks to the game; a name that is no
+	// UUID is a game's item code, passed on as it is.
+	giveItem := onPlayer("giveItem", "Give a player an item (needs a game connector)")
+	findPlayer := giveItem.handle
+	giveItem.handle = func(r *request) (any, error) {
+		if _, err := findPlayer(r); err != nil {
+			return nil, err
+		}
+		if id, err := uuid.Parse(r.body.(*giveItemRequest).Name); err == nil {
+			return nil, found(c.Items.FindItemByID(r.Context(), id))
+		}
+		return nil, nil
+	}
 	routes := []endpoint{
-		withBody(onPlayer("giveItem", "Give a player an item (needs a game connector)"), reflect.TypeFor[giveItemRequest]()),
+		withBody(giveItem, reflect.TypeFor[giveItemRequest]()),
 		withBody(onPlayer("kick", "Kick a player (needs a game connector)"), reflect.TypeFor[kickRequest]()),
 		withBody(onPlayer("teleport", "Teleport a player (needs a game connector)"), reflect.TypeFor[teleportRequest]()),
 		withBody(onPlayer("ban", "Ban a player in the game itself (needs a game connector; see POST /player/ban)"), reflect.TypeFor[gameBanRequest]()),
