@@ -100,7 +100,7 @@ func responses(schemas *schemaSet, e endpoint) map[string]any {
 		metaProps["total"] = schema{"type": "integer", "description": fmt.Sprintf(
 			"the number of matches, counted up to %d; when there are more, it is %d and totalIsLowerBound is true",
 			takaro.MaxExactTotal, takaro.MaxExactTotal)}
-		metaProps["totalIsLowerBound"] = schema{"type": "boolean", "description": "true when the search stopped counting at total and there are more matches"}
+		metaProps["totalIsLowerBound"] = schema{"type": "boolean", "description": "present, and true, only when the search stopped counting at total and there are more matches"}
 		metaProps["nextCursor"] = schema{"type": "string", "description": "present when there is a next page: pass it as cursor, with the same query, to read the rows after this page"}
 	}
 	data := schemas.of(e.out)

@@ -14,7 +14,8 @@ import (
 
 // The response envelope of the reference API: {"data": ..., "meta": {...}}.
 // Searches put page, limit and total in meta, and our additions for big
-// results: totalIsLowerBound, and nextCursor when there is a next page.
+// results: totalIsLowerBound when the total is a lower bound, and
+// nextCursor when there is a next page.
 // Errors put {code, message, details?} in meta.error, with data {}.
 
 type envelope struct {
@@ -27,8 +28,9 @@ type meta struct {
 	Limit *int `json:"limit,omitempty"`
 	Total *int `json:"total,omitempty"`
 	// TotalIsLowerBound: the search stopped counting at total, and there
-	// are more matches.
-	TotalIsLowerBound *bool      `json:"totalIsLowerBound,omitempty"`
+	// are more matches. Absent when the total is exact, so that a page of
+	// a small result has the reference's meta, which its clients compare.
+	TotalIsLowerBound bool       `json:"totalIsLowerBound,omitempty"`
 	NextCursor        string     `json:"nextCursor,omitempty"`
 	Error             *errorBody `json:"error,omitempty"`
 }
@@ -67,7 +69,7 @@ func writeData(w http.ResponseWriter, status int, data any) {
 	if p, ok := data.(pager); ok {
 		items, info := p.Parts()
 		env.Data, env.Meta.Page, env.Meta.Limit, env.Meta.Total = items, &info.Page, &info.Limit, &info.Total
-		env.Meta.TotalIsLowerBound, env.Meta.NextCursor = &info.TotalIsLowerBound, info.NextCursor
+		env.Meta.TotalIsLowerBound, env.Meta.NextCursor = info.TotalIsLowerBound, info.NextCursor
 	} else if v := reflect.ValueOf(data); data == nil || (v.Kind() == reflect.Pointer && v.IsNil()) {
 		env.Data = struct{}{}
 	}

@@ -75,9 +75,10 @@ func currencyEvent(ctx context.Context, name takaro.EventName, pog *takaro.Playe
 
 // changeBalance runs one single-row balance statement over the presence
 // of (gameServerID, playerID): set is the new balance as SQL over the
-// row's alias t and $4. It returns the presence as it was before and
+// row's alias t and $4. invalid, the input's validation error if any, is
+// returned after the economy check, which the reference makes first. It returns the presence as it was before and
 // after, read and written under the row's lock.
-func (db *DB) changeBalance(ctx context.Context, gameServerID, playerID uuid.UUID, set string, amount int,
+func (db *DB) changeBalance(ctx context.Context, gameServerID, playerID uuid.UUID, set string, amount int, invalid error,
 	after func(tx *Tx, old int, pog *takaro.PlayerOnGameServer) error) (*takaro.PlayerOnGameServer, error) {
 	var pog takaro.PlayerOnGameServer
 	notFound := takaro.Errorf(takaro.CodeNotFound, "Player %s not found on game server %s", playerID, gameServerID)
@@ -92,6 +93,9 @@ func (db *DB) changeBalance(ctx context.Context, gameServerID, playerID uuid.UUI
 			return err
 		}); err != nil {
 			return err
+		}
+		if invalid != nil {
+			return invalid
 		}
 		var old int
 		err := tx.QueryRow(ctx, `WITH old AS (
@@ -119,10 +123,7 @@ func (db *DB) changeBalance(ctx context.Context, gameServerID, playerID uuid.UUI
 // SetCurrency sets a balance. Unlike the reference, the change is logged:
 // as currency-added or currency-deducted by the difference.
 func (db *DB) SetCurrency(ctx context.Context, gameServerID, playerID uuid.UUID, in takaro.CurrencyAmount) (*takaro.PlayerOnGameServer, error) {
-	if err := in.Validate(); err != nil {
-		return nil, err
-	}
-	return db.changeBalance(ctx, gameServerID, playerID, "$4", in.Currency, func(tx *Tx, old int, pog *takaro.PlayerOnGameServer) error {
+	return db.changeBalance(ctx, gameServerID, playerID, "$4", in.Currency, in.Validate(), func(tx *Tx, old int, pog *takaro.PlayerOnGameServer) error {
 		switch diff := pog.Currency - old; {
 		case diff > 0:
 			return recordEvent(ctx, tx, currencyEvent(ctx, takaro.EventCurrencyAdded, pog, diff))
@@ -135,20 +136,14 @@ func (db *DB) SetCurrency(ctx context.Context, gameServerID, playerID uuid.UUID,
 
 // AddCurrency adds to a balance.
 func (db *DB) AddCurrency(ctx context.Context, gameServerID, playerID uuid.UUID, in takaro.CurrencyAmount) (*takaro.PlayerOnGameServer, error) {
-	if err := in.ValidateMove(); err != nil {
-		return nil, err
-	}
-	return db.changeBalance(ctx, gameServerID, playerID, "t.currency + $4", in.Currency, func(tx *Tx, _ int, pog *takaro.PlayerOnGameServer) error {
+	return db.changeBalance(ctx, gameServerID, playerID, "t.currency + $4", in.Currency, in.ValidateMove(), func(tx *Tx, _ int, pog *takaro.PlayerOnGameServer) error {
 		return recordEvent(ctx, tx, currencyEvent(ctx, takaro.EventCurrencyAdded, pog, in.Currency))
 	})
 }
 
 // DeductCurrency takes from a balance; the CHECK refuses to go below zero.
 func (db *DB) DeductCurrency(ctx context.Context, gameServerID, playerID uuid.UUID, in takaro.CurrencyAmount) (*takaro.PlayerOnGameServer, error) {
-	if err := in.ValidateMove(); err != nil {
-		return nil, err
-	}
-	return db.changeBalance(ctx, gameServerID, playerID, "t.currency - $4", in.Currency, func(tx *Tx, _ int, pog *takaro.PlayerOnGameServer) error {
+	return db.changeBalance(ctx, gameServerID, playerID, "t.currency - $4", in.Currency, in.ValidateMove(), func(tx *Tx, _ int, pog *takaro.PlayerOnGameServer) error {
 		return recordEvent(ctx, tx, currencyEvent(ctx, takaro.EventCurrencyDeducted, pog, in.Currency))
 	})
 }
@@ -158,15 +153,15 @@ func (db *DB) DeductCurrency(ctx context.Context, gameServerID, playerID uuid.UU
 // changed by a second; the two events are written in the same
 // transaction.
 func (db *DB) TransferCurrency(ctx context.Context, gameServerID, sender, receiver uuid.UUID, in takaro.CurrencyAmount) error {
-	if err := in.ValidateMove(); err != nil {
-		return err
-	}
-	if sender == receiver {
-		return takaro.Errorf(takaro.CodeBadRequest, "Sender and receiver must be different players")
-	}
 	return db.inDomain(ctx, func(tx *Tx) error {
 		if err := checkEconomy(ctx, tx, gameServerID, presencesMissing(ctx, tx, sender, receiver)); err != nil {
 			return err
+		}
+		if err := in.ValidateMove(); err != nil {
+			return err
+		}
+		if sender == receiver {
+			return takaro.Errorf(takaro.CodeBadRequest, "Sender and receiver must be different players")
 		}
 		rows, err := tx.Query(ctx, `SELECT `+playerOnGameServerObject.build("t")+` FROM player_on_gameserver t
 			WHERE t.domain = $1 AND t.id = ANY($2) ORDER BY t.id FOR UPDATE`, tx.Domain, []uuid.UUID{sender, receiver})

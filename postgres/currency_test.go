@@ -249,6 +249,10 @@ func TestCurrencyNeedsTheEconomy(t *testing.T) {
 	}
 	e.setEconomy(t, tn, nil, false)
 	refused("off for the domain", gs)
+	// The economy is checked before the amount, as in the reference.
+	amount.Currency = -100
+	refused("off, with a negative amount", gs)
+	amount.Currency = 1
 	if bal := ec.balances(t, e, tn); bal[0] != 100 || bal[1] != 100 {
 		t.Errorf("refused operations changed the balances: %v", bal)
 	}
