@@ -115,8 +115,7 @@ func starHeight(re *syntax.Regexp) int {
 	for _, sub := range re.Sub {
 		height = max(height, starHeight(sub))
 	}
-	switch {
-	case re.Op == syntax.OpStar, re.Op == syntax.OpPlus, re.Op == syntax.OpRepeat && (re.Max == -1 || re.Max > 1):
+	if re.Op == syntax.OpStar || re.Op == syntax.OpPlus || re.Op == syntax.OpRepeat && (re.Max == -1 || re.Max > 1) {
 		height++
 	}
 	return height

@@ -76,18 +76,12 @@ func isBareColumn(s string) bool {
 // three to four times faster. Parameters are still encoded by
 // encoding/json. cfg itself is not changed.
 func decodeJSONFast(cfg *pgxpool.Config) *pgxpool.Config {
-	cfg = cfg.Copy()
-	next := cfg.AfterConnect
-	cfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
+	return beforeAfterConnect(cfg, func(_ context.Context, conn *pgx.Conn) error {
 		types := conn.TypeMap()
 		types.RegisterType(&pgtype.Type{Name: "json", OID: pgtype.JSONOID,
 			Codec: &pgtype.JSONCodec{Marshal: json.Marshal, Unmarshal: gojson.Unmarshal}})
 		types.RegisterType(&pgtype.Type{Name: "jsonb", OID: pgtype.JSONBOID,
 			Codec: &pgtype.JSONBCodec{Marshal: json.Marshal, Unmarshal: gojson.Unmarshal}})
-		if next != nil {
-			return next(ctx, conn)
-		}
 		return nil
-	}
-	return cfg
+	})
 }

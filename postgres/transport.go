@@ -66,16 +66,24 @@ func transportOf(c net.Conn) transport {
 // closes every connection that is neither encrypted nor local, before any
 // statement (and so any key) is sent on it. cfg itself is not changed.
 func refuseInsecureTransport(cfg *pgxpool.Config) *pgxpool.Config {
-	cfg = cfg.Copy()
-	next := cfg.AfterConnect
-	cfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
+	return beforeAfterConnect(cfg, func(_ context.Context, conn *pgx.Conn) error {
 		if t := transportOf(conn.PgConn().Conn()); !t.secure() {
 			return fmt.Errorf("%w (server %s)", ErrInsecureTransport, t.addr)
 		}
-		if next != nil {
-			return next(ctx, conn)
-		}
 		return nil
+	})
+}
+
+// beforeAfterConnect returns a copy of cfg whose AfterConnect hook runs
+// first, then cfg's own hook (if any), on every new connection.
+func beforeAfterConnect(cfg *pgxpool.Config, first func(context.Context, *pgx.Conn) error) *pgxpool.Config {
+	cfg = cfg.Copy()
+	next := cfg.AfterConnect
+	cfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
+		if err := first(ctx, conn); err != nil || next == nil {
+			return err
+		}
+		return next(ctx, conn)
 	}
 	return cfg
 }
